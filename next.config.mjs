@@ -1,0 +1,11 @@
+import { env } from "./lib/env.mjs";
+
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+  serverExternalPackages: ["pino", "@electric-sql/pglite", "@electric-sql/pglite-socket"],
+  env: { NEXT_PUBLIC_BASE_URL: env.PUBLIC_BASE_URL },
+};
+
+export default nextConfig;
