@@ -1,0 +1,25 @@
+import { readJson } from "@/lib/api/body";
+import { route } from "@/lib/api/handler";
+import { createBatch } from "@/lib/batches/create-batch";
+import { createBatchSchema } from "@/lib/batches/schema";
+import { readIdempotencyKey, withIdempotency } from "@/lib/idempotency/with-idempotency";
+
+export const POST = route(["farmer", "admin"], async ({ request, user }) => {
+  const key = readIdempotencyKey(request);
+  const input = await readJson(request, createBatchSchema);
+  const create = async () => {
+    const { batch, created } = await createBatch(input, user.address);
+    return { status: created ? 201 : 200, body: batch };
+  };
+  if (!key) {
+    const { status, body } = await create();
+    return Response.json(body, { status });
+  }
+  const { status, body, replayed } = await withIdempotency(
+    user.address,
+    key,
+    { path: "POST /api/crop-batches", input },
+    create,
+  );
+  return Response.json(body, { status, headers: replayed ? { "Idempotent-Replayed": "true" } : {} });
+});

@@ -1,0 +1,41 @@
+import "server-only";
+import { z } from "zod";
+import { dbAnalytics } from "@/lib/db/client";
+
+export const hourlyQuerySchema = z
+  .object({
+    cropType: z.string().trim().min(1).max(64).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+
+export type HourlyPoint = {
+  hour: string;
+  cropType: string;
+  batchCount: number;
+  avgQuality: number;
+  medianQuantity: number;
+};
+
+export async function getHourlyAnalytics(query: z.infer<typeof hourlyQuerySchema>): Promise<HourlyPoint[]> {
+  const rows = await dbAnalytics.cropAnalyticsHourly.findMany({
+    where: {
+      ...(query.cropType ? { cropType: query.cropType.toLowerCase() } : {}),
+      hour: {
+        gte: query.from ? new Date(query.from) : new Date(Date.now() - 7 * 24 * 3_600_000),
+        ...(query.to ? { lte: new Date(query.to) } : {}),
+      },
+    },
+    orderBy: [{ hour: "desc" }, { cropType: "asc" }],
+    take: query.limit,
+  });
+  return rows.map((row) => ({
+    hour: row.hour.toISOString(),
+    cropType: row.cropType,
+    batchCount: row.batchCount,
+    avgQuality: row.avgQuality.toNumber(),
+    medianQuantity: row.medianQuantity.toNumber(),
+  }));
+}

@@ -1,0 +1,12 @@
+import "server-only";
+import { dbAnalytics } from "@/lib/db/client";
+
+/** Recomputes crop_analytics_hourly for hours since `since` (default: the last 24 hours). */
+export async function refreshAnalytics(since?: Date): Promise<number> {
+  const rows = since
+    ? await dbAnalytics.$queryRaw<
+        { written: number }[]
+      >`SELECT refresh_crop_analytics_hourly(${since}::timestamptz) AS written`
+    : await dbAnalytics.$queryRaw<{ written: number }[]>`SELECT refresh_crop_analytics_hourly() AS written`;
+  return rows[0]?.written ?? 0;
+}

@@ -1,0 +1,56 @@
+import { ApiError } from "@/lib/api/errors";
+import { readSession } from "@/lib/auth/session";
+import type { Role } from "@/lib/generated/prisma/enums";
+import { log } from "@/lib/log";
+import { getUser } from "@/lib/users/get-user";
+import type { UserDto } from "@/lib/users/sign-in-user";
+
+type Access = "public" | "signed-in" | readonly Role[];
+
+type Context<P> = { request: Request; params: P };
+type AuthedContext<P> = Context<P> & { user: UserDto };
+
+type RouteContext<P> = { params: Promise<P> };
+
+export function errorResponse(error: unknown): Response {
+  if (error instanceof ApiError) return Response.json(error.toBody(), { status: error.status });
+  log.error({ err: error }, "unhandled error in route handler");
+  const internal = new ApiError("internal_error", "Something went wrong on our side. Please try again.");
+  return Response.json(internal.toBody(), { status: 500 });
+}
+
+async function authenticate(request: Request, access: Exclude<Access, "public">): Promise<UserDto> {
+  const session = await readSession(request.headers.get("cookie"));
+  if (!session) throw new ApiError("unauthorized", "Sign in with your wallet first.");
+  const user = await getUser(session.address);
+  if (!user) throw new ApiError("unauthorized", "Your session is no longer valid. Sign in again.");
+  if (access !== "signed-in" && !access.includes(user.role)) {
+    throw new ApiError("forbidden", `This action needs one of these roles: ${access.join(", ")}.`);
+  }
+  return user;
+}
+
+/** Thin handler: access check -> handler -> one error shape. */
+export function route<P = Record<string, never>>(
+  access: "public",
+  handler: (context: Context<P>) => Promise<Response>,
+): (request: Request, context: RouteContext<P>) => Promise<Response>;
+export function route<P = Record<string, never>>(
+  access: Exclude<Access, "public">,
+  handler: (context: AuthedContext<P>) => Promise<Response>,
+): (request: Request, context: RouteContext<P>) => Promise<Response>;
+export function route<P>(
+  access: Access,
+  handler: (context: AuthedContext<P>) => Promise<Response>,
+): (request: Request, context: RouteContext<P>) => Promise<Response> {
+  return async (request, context) => {
+    try {
+      const params = await context.params;
+      if (access === "public") return await (handler as (c: Context<P>) => Promise<Response>)({ request, params });
+      const user = await authenticate(request, access);
+      return await handler({ request, params, user });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}

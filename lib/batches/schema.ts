@@ -1,0 +1,115 @@
+import { z } from "zod";
+
+export const UNITS = ["KGM", "TNE", "LBR", "H87"] as const;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const addressSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte EVM address")
+  .transform((value) => value.toLowerCase());
+
+export const tokenIdSchema = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, "must be a positive whole number")
+  .transform(Number)
+  .refine(Number.isSafeInteger, "is too large");
+
+const isoDate = z.iso.date();
+
+export const harvestDateSchema = isoDate
+  .refine((value) => new Date(`${value}T00:00:00Z`).getTime() <= Date.now() + DAY_MS, "cannot be in the future")
+  .refine((value) => value >= "2000-01-01", "must be after 2000-01-01");
+
+const label = (max: number) => z.string().trim().min(1).max(max);
+
+export const metadataSchema = z
+  .object({
+    certifications: z.array(label(64)).max(20).optional(),
+    grade: label(32).optional(),
+    organic: z.boolean().optional(),
+    notes: z.string().max(2000).optional(),
+    attributes: z
+      .record(z.string().min(1).max(64), z.union([z.string().max(256), z.number().finite(), z.boolean()]))
+      .refine((value) => Object.keys(value).length <= 30, "at most 30 attributes")
+      .optional(),
+  })
+  .strict();
+
+export const createBatchSchema = z
+  .object({
+    clientId: z.uuid(),
+    cropType: label(64).transform((value) => value.toLowerCase()),
+    variety: label(128).optional(),
+    quantity: z.number().positive().max(1_000_000_000).multipleOf(0.001),
+    unit: z.enum(UNITS),
+    harvestDate: harvestDateSchema,
+    farmId: z.number().int().positive().max(2_147_483_647),
+    qualityScore: z.number().int().min(0).max(100),
+    metadata: metadataSchema.default({}),
+  })
+  .strict();
+
+export type CreateBatchInput = z.infer<typeof createBatchSchema>;
+
+const eventBase = {
+  eventTime: z.iso
+    .datetime({ offset: true })
+    .refine((value) => new Date(value).getTime() <= Date.now() + 5 * 60 * 1000, "cannot be in the future")
+    .optional(),
+  timeZoneOffset: z
+    .string()
+    .regex(/^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$/, "must look like +02:00")
+    .optional(),
+  location: z
+    .object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) })
+    .strict()
+    .optional(),
+  notes: z.string().max(2000).optional(),
+};
+
+export const batchEventSchema = z.discriminatedUnion("action", [
+  z.object({ action: z.literal("ship"), transporter: addressSchema.optional(), ...eventBase }).strict(),
+  z.object({ action: z.literal("receive"), ...eventBase }).strict(),
+  z.object({ action: z.literal("sell"), buyer: addressSchema, ...eventBase }).strict(),
+  z.object({ action: z.literal("consume"), ...eventBase }).strict(),
+  z.object({ action: z.literal("recall"), reason: label(500), ...eventBase }).strict(),
+  z
+    .object({
+      action: z.literal("inspect"),
+      result: z.enum(["conformant", "non_conformant"]),
+      qualityScore: z.number().int().min(0).max(100).optional(),
+      ...eventBase,
+    })
+    .strict(),
+]);
+
+export type BatchEventInput = z.infer<typeof batchEventSchema>;
+
+export const searchSchema = z
+  .object({
+    cropType: label(64).optional(),
+    cropTypes: z.array(label(64)).min(1).max(20).optional(),
+    states: z.array(z.number().int().min(0).max(5)).min(1).max(6).optional(),
+    harvestedFrom: isoDate.optional(),
+    harvestedTo: isoDate.optional(),
+    minQuality: z.number().int().min(0).max(100).optional(),
+    certification: label(64).optional(),
+    farmId: z.number().int().positive().max(2_147_483_647).optional(),
+    region: label(120).optional(),
+    q: z.string().trim().min(2).max(100).optional(),
+    limit: z.number().int().min(1).max(100).default(20),
+    offset: z.number().int().min(0).max(10_000).optional(),
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((value) => !(value.cursor && value.offset !== undefined), {
+    message: "use either cursor or offset, not both",
+    path: ["cursor"],
+  })
+  .refine((value) => !value.harvestedFrom || !value.harvestedTo || value.harvestedFrom <= value.harvestedTo, {
+    message: "must not be after harvestedTo",
+    path: ["harvestedFrom"],
+  });
+
+export type SearchInput = z.infer<typeof searchSchema>;

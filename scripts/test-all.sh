@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need, then runs every suite. With TEST_DATABASE_URL (and TEST_REDIS_URL)
+# the integration suite runs a second time against those real servers, plus the PostgreSQL-only plan tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "lint and types"
+npx biome check .
+npx tsc --noEmit
+
+step "unit"
+npx vitest run --project unit
+
+step "integration: embedded PGlite, in-process cache"
+env -u TEST_DATABASE_URL -u TEST_REDIS_URL npx vitest run --project integration
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  step "integration + query plans + schema drift: PostgreSQL ${TEST_DATABASE_URL##*@}, Redis ${TEST_REDIS_URL:-none}"
+  npx vitest run --project integration --project postgres --project schema
+else
+  step "TEST_DATABASE_URL is not set: skipping the real PostgreSQL/Redis pass (CI sets it)"
+fi
+
+step "end to end: production build in Chromium"
+npm run build
+npx playwright test
