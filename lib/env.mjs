@@ -43,7 +43,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-/** @param {NodeJS.ProcessEnv} source */
+/** @param {Record<string, string | undefined>} source */
 export function parseEnv(source) {
   const result = schema.safeParse(source);
   if (!result.success) {

@@ -23,6 +23,8 @@ function newest(target) {
     .reduce((latest, name) => Math.max(latest, newest(path.join(target, name))), stats.mtimeMs);
 }
 
+process.env.NEXT_TELEMETRY_DISABLED ??= "1";
+
 const installed = existsSync("node_modules/.package-lock.json");
 if (!installed || newest("package-lock.json") > newest("node_modules/.package-lock.json")) run("npm", ["ci"]);
 

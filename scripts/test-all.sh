@@ -3,6 +3,7 @@
 # the integration suite runs a second time against those real servers, plus the PostgreSQL-only plan tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci
