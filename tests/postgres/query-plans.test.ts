@@ -1,0 +1,106 @@
+import pg from "pg";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type SearchInput, searchSchema } from "@/lib/batches/schema";
+import { encodeCursor, searchQuery } from "@/lib/batches/search-batches";
+import { db } from "@/lib/db/client";
+import { env } from "@/lib/env.mjs";
+import { Prisma } from "@/lib/generated/prisma/client";
+import { nearbyQuery } from "@/lib/transporters/find-nearby";
+
+const BATCHES = 300_000;
+
+type PlanNode = { "Node Type": string; "Index Name"?: string; "Relation Name"?: string; Plans?: PlanNode[] };
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+async function plan(query: Prisma.Sql): Promise<PlanNode[]> {
+  const rows = await db.$queryRaw<{ "QUERY PLAN": [{ Plan: PlanNode }] }[]>(Prisma.sql`EXPLAIN (FORMAT JSON) ${query}`);
+  return nodes(rows[0]?.["QUERY PLAN"][0].Plan as PlanNode);
+}
+
+// Bitmap index scans name no relation in the plan; index names are unique across the schema anyway.
+function indexesUsed(planNodes: PlanNode[]): string[] {
+  return planNodes.flatMap((node) => (node["Index Name"] ? [node["Index Name"]] : []));
+}
+
+function seqScans(planNodes: PlanNode[], table: string): number {
+  return planNodes.filter((node) => node["Node Type"] === "Seq Scan" && node["Relation Name"] === table).length;
+}
+
+const search = (input: Partial<SearchInput>) => searchQuery(searchSchema.parse(input));
+
+// Plans depend on row counts and statistics: this runs on real PostgreSQL with a realistic table only.
+describe(`query plans on PostgreSQL with ${BATCHES.toLocaleString("en")} batches`, () => {
+  beforeAll(async () => {
+    if (!process.env.TEST_DATABASE_URL) throw new Error("The postgres project needs TEST_DATABASE_URL");
+    const seed = new pg.Client({ connectionString: env.database.url });
+    await seed.connect();
+    await seed.query(`
+      INSERT INTO farms (name, region, country, latitude, longitude, owner_address)
+      SELECT 'Plan Farm ' || g, 'Region ' || (g % 20), 'NL', 52, 4, '0x' || lpad(to_hex(g), 40, '0')
+      FROM generate_series(1, 200) g`);
+    await seed.query(`
+      INSERT INTO crop_batches (client_id, crop_type, variety, quantity, unit, harvest_date, origin_farm, quality_score,
+                                metadata, current_state, owner_address, content_hash, search_text)
+      SELECT gen_random_uuid(),
+             (ARRAY['tomato','potato','wheat','maize','apple','grape','strawberry','lettuce','coffee','rice','olive',
+                    'avocado','carrot','onion'])[1 + g % 14],
+             'variety ' || (g % 7), 1 + g % 1000, 'KGM', current_date - (g % 1460),
+             (SELECT min(id) FROM farms) + g % 200, g % 101,
+             CASE WHEN g % 9973 = 0 THEN '{"certifications":["Demeter"]}'::jsonb
+                  WHEN g % 3 = 0 THEN '{"certifications":["GlobalG.A.P."]}'::jsonb ELSE '{}'::jsonb END,
+             g % 6, '0x' || lpad(to_hex(g % 5000), 40, '0'), repeat('0', 64),
+             CASE WHEN g % 1999 = 0 THEN 'heirloom zebra ' ELSE '' END || 'crop variety ' || (g % 7) || ' plan farm ' || (g % 200)
+      FROM generate_series(1, ${BATCHES}) g`);
+    await seed.query(`
+      INSERT INTO transporters (address, name, status, latitude, longitude)
+      SELECT '0xa' || lpad(to_hex(g), 39, '0'), 'T' || g,
+             (ARRAY['available','busy','offline'])[1 + g % 3]::"TransporterStatus",
+             -60 + (g::bigint * 7919 % 12000) / 100.0, -170 + (g::bigint * 104729 % 34000) / 100.0
+      FROM generate_series(1, 50000) g`);
+    await seed.query("ANALYZE crop_batches, farms, transporters");
+    await seed.end();
+  }, 120_000);
+
+  it("serves the marketplace's active-batch filter from the partial index or the covering index", async () => {
+    const used = await plan(search({ cropType: "tomato", states: [0, 1, 2], limit: 20 }));
+    expect(
+      indexesUsed(used).some((name) =>
+        ["crop_batches_active_idx", "crop_batches_crop_harvest_covering_idx"].includes(name),
+      ),
+    ).toBe(true);
+    expect(seqScans(used, "crop_batches")).toBe(0);
+  });
+
+  it("serves a crop-type page from the covering index, first page and a deep cursor page alike", async () => {
+    const first = await plan(search({ cropType: "potato", limit: 20 }));
+    const deep = await plan(search({ cropType: "potato", limit: 20, cursor: encodeCursor("2023-06-01", 150_000) }));
+    expect(indexesUsed(first)).toContain("crop_batches_crop_harvest_covering_idx");
+    expect(indexesUsed(deep)).toContain("crop_batches_crop_harvest_covering_idx");
+    expect(seqScans(deep, "crop_batches")).toBe(0);
+  });
+
+  it("walks the harvest-date index for an unfiltered cursor page instead of sorting the table", async () => {
+    const deep = await plan(search({ limit: 20, cursor: encodeCursor("2024-01-01", 200_000) }));
+    expect(indexesUsed(deep)).toContain("crop_batches_harvest_idx");
+    expect(seqScans(deep, "crop_batches")).toBe(0);
+  });
+
+  it("finds a rare certification through the GIN jsonb_path_ops index", async () => {
+    const used = await plan(search({ certification: "Demeter", limit: 20 }));
+    expect(indexesUsed(used)).toContain("crop_batches_metadata_idx");
+  });
+
+  it("matches free text through the trigram index", async () => {
+    const used = await plan(search({ q: "heirloom zebra", limit: 20 }));
+    expect(indexesUsed(used)).toContain("crop_batches_search_text_idx");
+  });
+
+  it("finds available transporters near a point through the GiST earthdistance index", async () => {
+    const used = await plan(nearbyQuery({ lat: 10, lng: 10, radiusKm: 50 }));
+    expect(indexesUsed(used)).toContain("transporters_available_earth_idx");
+    expect(seqScans(used, "transporters")).toBe(0);
+  });
+});

@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import type { TestProject } from "vitest/node";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/start-embedded-postgres";
+import { migrate } from "@/lib/db/migrate";
+import { assertLocal, createScratchDatabase, type ScratchDatabase } from "@/tests/support/scratch-database";
+
+// TEST_DATABASE_URL / TEST_REDIS_URL pick real servers; without them the suite runs on embedded PGlite and the
+// in-process cache. Either way the env is set here, before any worker imports lib/env.mjs.
+export default async function setup(_project: TestProject) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "greenledger-test-"));
+  const redisPrefix = `gl-test-${randomUUID().slice(0, 8)}:`;
+  let scratch: ScratchDatabase | undefined;
+  let embedded: EmbeddedPostgres | undefined;
+  let url: string;
+  let database: Record<string, string>;
+
+  if (process.env.TEST_DATABASE_URL) {
+    assertLocal(process.env.TEST_DATABASE_URL);
+    scratch = await createScratchDatabase(process.env.TEST_DATABASE_URL);
+    url = scratch.url;
+    database = { DATABASE_URL: url };
+  } else {
+    embedded = await startEmbeddedPostgres({ dataDir: "memory://", port: 0 });
+    url = embedded.url;
+    database = { EMBEDDED_DB_PORT: String(embedded.port) };
+    delete process.env.DATABASE_URL;
+  }
+  await migrate(url);
+
+  Object.assign(process.env, {
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    DATA_DIR: dataDir,
+    ...database,
+    SESSION_SECRET: "test-secret-test-secret-test-secret-0123456789",
+    PUBLIC_BASE_URL: "http://localhost:3000",
+    DB_POOL_WRITE_MAX: "10",
+    DB_POOL_READ_MAX: "10",
+    DB_POOL_ANALYTICS_MAX: "2",
+    REDIS_KEY_PREFIX: redisPrefix,
+  });
+  if (process.env.TEST_REDIS_URL) {
+    assertLocal(process.env.TEST_REDIS_URL);
+    process.env.REDIS_URL = process.env.TEST_REDIS_URL;
+  } else {
+    delete process.env.REDIS_URL;
+  }
+
+  return async () => {
+    if (process.env.TEST_REDIS_URL) {
+      const redis = new Redis(process.env.TEST_REDIS_URL);
+      const keys = await redis.keys(`${redisPrefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
+    await scratch?.drop();
+    await embedded?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
