@@ -41,6 +41,16 @@ export default defineConfig({
       },
       {
         resolve: { alias },
+        test: {
+          name: "chain",
+          include: ["contracts/**/*.test.ts", "tests/chain/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        resolve: { alias },
         test: { name: "schema", include: ["prisma/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
       },
     ],

@@ -51,12 +51,25 @@ export async function readJson<S extends z.ZodType>(
   } catch {
     throw badRequest("The body is not valid JSON.", [{ path: "(body)", message: "Malformed JSON" }]);
   }
-  const result = schema.safeParse(raw);
-  if (!result.success) throw fromZodError(result.error);
-  return result.data;
+  return parseWith(schema, raw);
+}
+
+// PostgreSQL text and jsonb cannot hold NUL, so it must be refused here rather than fail in the database.
+function containsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === "object") {
+    return Object.entries(value).some(([key, item]) => key.includes("\u0000") || containsNul(item));
+  }
+  return false;
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.infer<S> {
+  if (containsNul(value)) {
+    throw badRequest("Text may not contain NUL characters.", [
+      { path: prefix ?? "(body)", message: "Contains U+0000" },
+    ]);
+  }
   const result = schema.safeParse(value);
   if (!result.success) throw fromZodError(result.error, prefix);
   return result.data;

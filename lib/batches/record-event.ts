@@ -54,6 +54,16 @@ export async function recordEvent(tokenId: number, input: BatchEventInput, actor
     if (!mayAct(input.action, actor, batch)) {
       throw new ApiError("forbidden", `You may not ${input.action} this batch.`);
     }
+    const last = await tx.batchEvent.findFirst({
+      where: { tokenId: id },
+      orderBy: { eventTime: "desc" },
+      select: { eventTime: true },
+    });
+    if (last && eventTime < last.eventTime) {
+      throw new ApiError("bad_request", "An event cannot be dated before the batch's last recorded event.", [
+        { path: "eventTime", message: `Must be at or after ${last.eventTime.toISOString()}` },
+      ]);
+    }
     const to = nextState(input.action, batch.currentState);
     if (to === null) {
       throw new ApiError(

@@ -9,7 +9,8 @@ export async function signInUser(address: string): Promise<UserDto> {
   const user = await db.user.upsert({
     where: { address },
     create: { address, role: admin ? "admin" : "buyer" },
-    update: admin ? { role: "admin" } : {},
+    // A non-empty update keeps this a native INSERT ... ON CONFLICT, safe for concurrent first sign-ins.
+    update: admin ? { role: "admin" } : { address },
   });
   return { address: user.address, role: user.role };
 }

@@ -36,6 +36,12 @@ export type Verification = {
   };
 };
 
+// A read point at pick-up would reveal the farm; the public page shows places to about 10 km.
+function coarsen(readPoint: string | null): string | null {
+  const match = readPoint?.match(/^geo:(-?[\d.]+),(-?[\d.]+)$/);
+  return match ? `geo:${Number(match[1]).toFixed(1)},${Number(match[2]).toFixed(1)}` : null;
+}
+
 async function loadVerification(tokenId: number): Promise<Verification | null> {
   const batch = await dbRead.cropBatch.findUnique({
     where: { tokenId: BigInt(tokenId) },
@@ -75,7 +81,7 @@ async function loadVerification(tokenId: number): Promise<Verification | null> {
       ownerAddress: checksum(batch.ownerAddress),
       farm: { name: batch.farm.name, region: batch.farm.region, country: batch.farm.country },
     },
-    timeline: batch.events.map(toTimelineEntry),
+    timeline: batch.events.map((event) => ({ ...toTimelineEntry(event), readPoint: coarsen(event.readPoint) })),
     proof: {
       algorithm: "sha-256 over RFC 8785 canonical JSON",
       recordHash: batch.contentHash,

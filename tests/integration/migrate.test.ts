@@ -36,7 +36,12 @@ describe("migration runner", () => {
     const migrations = await readMigrations();
     expect(await migrate(database.url)).toEqual(migrations.map((migration) => migration.name));
     expect(await migrate(database.url)).toEqual([]);
-    const history = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+    const history = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+    }>(
       database.url,
       `SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`,
     );
@@ -59,7 +64,10 @@ describe("migration runner", () => {
     const name = "29990101000000_broken";
     cpSync("prisma/migrations", copy, { recursive: true });
     mkdirSync(path.join(copy, name));
-    writeFileSync(path.join(copy, name, "migration.sql"), "CREATE TABLE half_done (id int);\nSELECT no_such_function();");
+    writeFileSync(
+      path.join(copy, name, "migration.sql"),
+      "CREATE TABLE half_done (id int);\nSELECT no_such_function();",
+    );
     await expect(migrate(database.url, copy)).rejects.toThrow(/29990101000000_broken failed/);
     const tables = await query(database.url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'half_done'");
     expect(tables).toHaveLength(0);

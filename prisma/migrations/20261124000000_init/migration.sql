@@ -24,7 +24,7 @@ CREATE TABLE "users" (
 
 -- CreateTable
 CREATE TABLE "auth_nonces" (
-    "nonce" VARCHAR(64) NOT NULL,
+    "nonce" VARCHAR(128) NOT NULL,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
     "consumed_at" TIMESTAMPTZ(3),
 
@@ -208,6 +208,8 @@ DECLARE
   from_hour timestamptz := date_trunc('hour', since);
   written integer;
 BEGIN
+  -- Concurrent refreshes (the schedule, an admin, another instance) would insert the same hours twice.
+  PERFORM pg_advisory_xact_lock(hashtext('refresh_crop_analytics_hourly'));
   DELETE FROM crop_analytics_hourly WHERE hour >= from_hour;
   INSERT INTO crop_analytics_hourly (hour, crop_type, batch_count, avg_quality, median_quantity, refreshed_at)
   SELECT date_trunc('hour', created_at), crop_type, count(*)::int,

@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+
+export type StartAnvilOptions = {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Loaded at start and dumped every second (`--state` + `--state-interval 1`). */
+  stateFile?: string;
+  blockTime?: number;
+  /** Overrides the binary from @foundry-rs/anvil-linux-amd64 (callers pass e.g. process.env.ANVIL_BIN). */
+  anvilBin?: string;
+  chainId?: number;
+  readyTimeoutMs?: number;
+  pollIntervalMs?: number;
+};
+
+export type AnvilInstance = {
+  rpcUrl: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+};
+
+const STDERR_LIMIT = 16 * 1024;
+
+export function resolveAnvilBin(override?: string): string {
+  if (override) return override;
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve("@foundry-rs/anvil-linux-amd64/package.json")), "bin", "anvil");
+}
+
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") {
+        server.close();
+        reject(new Error("could not read the probe port"));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+async function rpcChainId(rpcUrl: string, signal: AbortSignal): Promise<number | null> {
+  try {
+    const response = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal,
+    });
+    if (!response.ok) return null;
+    const body: unknown = await response.json();
+    if (typeof body !== "object" || body === null || !("result" in body) || typeof body.result !== "string")
+      return null;
+    return Number.parseInt(body.result, 16);
+  } catch {
+    return null;
+  }
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+export async function startAnvil(options: StartAnvilOptions = {}): Promise<AnvilInstance> {
+  const chainId = options.chainId ?? 31337;
+  const port = options.port ? options.port : await findFreePort();
+  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 50;
+  const args = ["--silent", "--host", "127.0.0.1", "--port", String(port), "--chain-id", String(chainId)];
+  if (options.stateFile) args.push("--state", options.stateFile, "--state-interval", "1");
+  if (options.blockTime !== undefined) args.push("--block-time", String(options.blockTime));
+
+  const child = spawn(resolveAnvilBin(options.anvilBin), args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    if (stderr.length < STDERR_LIMIT) stderr += chunk;
+  });
+  // A worker that dies without running its teardown must not leave anvil running.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("error", (error) => resolve({ code: null, signal: null, error }));
+  });
+
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    process.removeListener("exit", killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exit = waitForExit(child);
+    child.kill("SIGTERM");
+    const escalate = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exit;
+    clearTimeout(escalate);
+  };
+
+  let settled = false;
+  const ready = (async () => {
+    const deadline = Date.now() + readyTimeoutMs;
+    while (!settled && Date.now() < deadline) {
+      const signal = AbortSignal.timeout(Math.max(pollIntervalMs * 4, 250));
+      if ((await rpcChainId(rpcUrl, signal)) === chainId) return "ready" as const;
+      await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    }
+    return "timeout" as const;
+  })();
+
+  const outcome = await Promise.race([ready, exited.then((exit) => ({ exit }))]);
+  settled = true;
+  if (outcome === "ready") return { rpcUrl, port, pid: child.pid ?? -1, stop };
+  if (outcome === "timeout") {
+    await stop();
+    throw new Error(`anvil did not answer eth_chainId on ${rpcUrl} within ${readyTimeoutMs} ms\n${stderr}`);
+  }
+  process.removeListener("exit", killOnExit);
+  const { code, signal, error } = outcome.exit;
+  const reason = error ? error.message : `exit code ${code ?? "null"}, signal ${signal ?? "none"}`;
+  throw new Error(`anvil exited before it was ready (${reason})\n${stderr}`);
+}
