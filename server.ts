@@ -2,6 +2,7 @@ import http from "node:http";
 import path from "node:path";
 import next from "next";
 import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
+import { ApiError } from "@/lib/api/errors";
 import { closeCache } from "@/lib/cache/tiered-cache";
 import { closeDatabase } from "@/lib/db/client";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/start-embedded-postgres";
@@ -27,7 +28,29 @@ if (env.DEMO_DATA) {
 const app = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
 await app.prepare();
 const handle = app.getRequestHandler();
-const server = http.createServer((request, response) => void handle(request, response));
+// Next answers a path it cannot percent-decode with a plain-text 500; it is the caller's mistake.
+function malformedPath(url: string): boolean {
+  try {
+    decodeURIComponent(url.split("?")[0] ?? "");
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+const badPath = JSON.stringify(
+  new ApiError("bad_request", "The URL path is not validly percent-encoded.", [
+    { path: "(url)", message: "Invalid percent-encoding" },
+  ]).toBody(),
+);
+
+const server = http.createServer((request, response) => {
+  if (malformedPath(request.url ?? "/")) {
+    response.writeHead(400, { "content-type": "application/json" }).end(badPath);
+    return;
+  }
+  void handle(request, response);
+});
 await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
 log.info({ url: `http://${env.HOST}:${env.PORT}` }, "GreenLedger is ready");
 

@@ -2,11 +2,15 @@ import "server-only";
 import { z } from "zod";
 import { dbAnalytics } from "@/lib/db/client";
 
+const plausibleTime = z.iso
+  .datetime({ offset: true })
+  .refine((value) => value.slice(0, 4) >= "1900", "must be after 1900");
+
 export const hourlyQuerySchema = z
   .object({
     cropType: z.string().trim().min(1).max(64).optional(),
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
+    from: plausibleTime.optional(),
+    to: plausibleTime.optional(),
     limit: z.coerce.number().int().min(1).max(5000).default(500),
   })
   .strict();

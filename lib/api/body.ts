@@ -54,20 +54,31 @@ export async function readJson<S extends z.ZodType>(
   return parseWith(schema, raw);
 }
 
-// PostgreSQL text and jsonb cannot hold NUL, so it must be refused here rather than fail in the database.
-function containsNul(value: unknown): boolean {
-  if (typeof value === "string") return value.includes("\u0000");
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value && typeof value === "object") {
-    return Object.entries(value).some(([key, item]) => key.includes("\u0000") || containsNul(item));
+// PostgreSQL cannot store NUL, and hashing (RFC 8785) refuses lone surrogates: refuse both here, not deep inside.
+// Iterative, because a 64 KB body can nest deeper than the call stack.
+function hasUnstorableText(value: unknown): boolean {
+  const bad = (text: string) => text.includes("\u0000") || !text.isWellFormed();
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const item = pending.pop();
+    if (typeof item === "string") {
+      if (bad(item)) return true;
+    } else if (Array.isArray(item)) {
+      pending.push(...item);
+    } else if (item && typeof item === "object") {
+      for (const [key, child] of Object.entries(item)) {
+        if (bad(key)) return true;
+        pending.push(child);
+      }
+    }
   }
   return false;
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.infer<S> {
-  if (containsNul(value)) {
-    throw badRequest("Text may not contain NUL characters.", [
-      { path: prefix ?? "(body)", message: "Contains U+0000" },
+  if (hasUnstorableText(value)) {
+    throw badRequest("Text may not contain NUL characters or unpaired surrogates.", [
+      { path: prefix ?? "(body)", message: "Contains U+0000 or an unpaired surrogate" },
     ]);
   }
   const result = schema.safeParse(value);

@@ -15,7 +15,11 @@ export const tokenIdSchema = z
   .transform(Number)
   .refine(Number.isSafeInteger, "is too large");
 
-const isoDate = z.iso.date();
+// PostgreSQL has no year 0: bound every date a caller sends to a plausible range.
+export const isoDateSchema = z.iso
+  .date()
+  .refine((value) => value >= "1900-01-01" && value <= "9999-12-31", "must be between 1900-01-01 and 9999-12-31");
+const isoDate = isoDateSchema;
 
 export const harvestDateSchema = isoDate
   .refine((value) => new Date(`${value}T00:00:00Z`).getTime() <= Date.now() + DAY_MS, "cannot be in the future")

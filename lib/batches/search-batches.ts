@@ -3,7 +3,7 @@ import { z } from "zod";
 import { badRequest } from "@/lib/api/errors";
 import { checksum, isoDate } from "@/lib/batches/batch-dto";
 import { type StateName, stateName } from "@/lib/batches/lifecycle";
-import type { SearchInput } from "@/lib/batches/schema";
+import { isoDateSchema, type SearchInput } from "@/lib/batches/schema";
 import { dbRead } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 
@@ -43,7 +43,7 @@ type Row = {
   farm_country: string;
 };
 
-const cursorSchema = z.tuple([z.iso.date(), z.number().int().positive()]);
+const cursorSchema = z.tuple([isoDateSchema, z.number().int().positive().max(Number.MAX_SAFE_INTEGER)]);
 
 export function encodeCursor(harvestDate: string, tokenId: number): string {
   return Buffer.from(JSON.stringify([harvestDate, tokenId])).toString("base64url");

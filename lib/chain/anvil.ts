@@ -31,12 +31,12 @@ export function resolveAnvilBin(override?: string): string {
   return join(dirname(require.resolve("@foundry-rs/anvil-linux-amd64/package.json")), "bin", "anvil");
 }
 
-export function findFreePort(): Promise<number> {
+function probePort(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
       if (address === null || typeof address === "string") {
         server.close();
@@ -46,6 +46,10 @@ export function findFreePort(): Promise<number> {
       server.close(() => resolve(address.port));
     });
   });
+}
+
+export function findFreePort(): Promise<number> {
+  return probePort(0);
 }
 
 async function rpcChainId(rpcUrl: string, signal: AbortSignal): Promise<number | null> {
@@ -73,7 +77,10 @@ function waitForExit(child: ChildProcess): Promise<void> {
 
 export async function startAnvil(options: StartAnvilOptions = {}): Promise<AnvilInstance> {
   const chainId = options.chainId ?? 31337;
-  const port = options.port ? options.port : await findFreePort();
+  // An explicit port is probed too: otherwise another node already on it would answer the readiness poll.
+  const port = await probePort(options.port ?? 0).catch((error: Error) => {
+    throw new Error(`port ${options.port} is not free for anvil: ${error.message}`);
+  });
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const pollIntervalMs = options.pollIntervalMs ?? 50;
   const args = ["--silent", "--host", "127.0.0.1", "--port", String(port), "--chain-id", String(chainId)];

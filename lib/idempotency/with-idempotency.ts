@@ -10,6 +10,8 @@ const ABANDONED_AFTER_MS = 60_000;
 const NOT_REPLAYED = new Set([401, 403, 409, 429]);
 
 export type StoredResponse = { status: number; body: unknown };
+/** The response as first sent, byte for byte, so a replay is identical. */
+export type ReplayableResponse = { status: number; json: string; replayed: boolean };
 
 /** The Idempotency-Key header as a Structured Field string ("...") or a bare token. */
 export function readIdempotencyKey(request: Request): string | null {
@@ -33,7 +35,7 @@ export async function withIdempotency(
   key: string,
   fingerprint: unknown,
   run: () => Promise<StoredResponse>,
-): Promise<StoredResponse & { replayed: boolean }> {
+): Promise<ReplayableResponse> {
   const requestHash = sha256Hex(canonicalize(fingerprint) ?? "");
   const claimed = await db.idempotencyKey.createManyAndReturn({
     data: [{ principal, key, requestHash }],
@@ -45,8 +47,8 @@ export async function withIdempotency(
     if (existing.requestHash !== requestHash) {
       throw new ApiError("idempotency_key_reused", "This Idempotency-Key was used with a different request.");
     }
-    if (existing.responseStatus !== null) {
-      return { status: existing.responseStatus, body: existing.responseBody, replayed: true };
+    if (existing.responseStatus !== null && existing.responseBody !== null) {
+      return { status: existing.responseStatus, json: existing.responseBody, replayed: true };
     }
     const stale = new Date(Date.now() - ABANDONED_AFTER_MS);
     const takenOver = await db.idempotencyKey.updateMany({
@@ -68,11 +70,12 @@ export async function withIdempotency(
       throw error;
     }
   }
+  const json = JSON.stringify(response.body);
   await db.idempotencyKey.update({
     where: { principal_key: { principal, key } },
-    data: { responseStatus: response.status, responseBody: response.body as object },
+    data: { responseStatus: response.status, responseBody: json },
   });
-  return { ...response, replayed: false };
+  return { status: response.status, json, replayed: false };
 }
 
 export async function purgeExpiredIdempotencyKeys(olderThanHours = 24): Promise<number> {

@@ -4,11 +4,14 @@ import { checksum } from "@/lib/batches/batch-dto";
 import { dbRead } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 
+// `?lat=` would coerce to 0 and search the Gulf of Guinea: a blank value counts as absent.
+const blankToMissing = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
+
 export const nearbySchema = z
   .object({
-    lat: z.coerce.number().min(-90).max(90),
-    lng: z.coerce.number().min(-180).max(180),
-    radiusKm: z.coerce.number().positive().max(500).default(25),
+    lat: z.preprocess(blankToMissing, z.coerce.number().min(-90).max(90)),
+    lng: z.preprocess(blankToMissing, z.coerce.number().min(-180).max(180)),
+    radiusKm: z.preprocess(blankToMissing, z.coerce.number().min(0.001).max(500).default(25)),
   })
   .strict();
 

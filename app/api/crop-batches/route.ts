@@ -15,11 +15,14 @@ export const POST = route(["farmer", "admin"], async ({ request, user }) => {
     const { status, body } = await create();
     return Response.json(body, { status });
   }
-  const { status, body, replayed } = await withIdempotency(
+  const { status, json, replayed } = await withIdempotency(
     user.address,
     key,
     { path: "POST /api/crop-batches", input },
     create,
   );
-  return Response.json(body, { status, headers: replayed ? { "Idempotent-Replayed": "true" } : {} });
+  return new Response(json, {
+    status,
+    headers: { "content-type": "application/json", ...(replayed ? { "Idempotent-Replayed": "true" } : {}) },
+  });
 });

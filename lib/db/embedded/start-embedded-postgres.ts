@@ -10,6 +10,8 @@ export type EmbeddedPostgres = { port: number; url: string; stop(): Promise<void
 export function startEmbeddedPostgres(options: { dataDir: string; port: number }): Promise<EmbeddedPostgres> {
   const child: ChildProcess = fork(CHILD, [options.dataDir, String(options.port), "8"], {
     execArgv: ["--import", "tsx"],
+    // Its own process group: Ctrl-C reaches the server, which closes its connections before stopping the engine.
+    detached: true,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {

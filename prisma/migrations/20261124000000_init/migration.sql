@@ -110,7 +110,7 @@ CREATE TABLE "idempotency_keys" (
     "key" VARCHAR(255) NOT NULL,
     "request_hash" CHAR(64) NOT NULL,
     "response_status" SMALLINT,
-    "response_body" JSONB,
+    "response_body" TEXT,
     "locked_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+import {
+  BASE_URL,
+  DEMO_BATCHES,
+  EMBEDDED_DB_PORT,
+  HOST,
+  PORT,
+  PUBLIC_BASE_URL,
+  SESSION_SECRET,
+} from "./tests/e2e/support/server";
+
+/** A fresh embedded database per run. Workers load this file too and inherit the runner's env, so only the runner creates it. */
+function runDataDir(): string {
+  const inherited = process.env.GL_E2E_DATA_DIR;
+  if (inherited) return inherited;
+  const created = mkdtempSync(path.join(os.tmpdir(), "greenledger-e2e-"));
+  process.env.GL_E2E_DATA_DIR = created;
+  // "exit" fires after the web server has been stopped.
+  process.on("exit", () => rmSync(created, { recursive: true, force: true }));
+  return created;
+}
+
+export default defineConfig({
+  testDir: "./tests/e2e",
+  outputDir: "./test-results/artifacts",
+  // One worker: the write checks compare whole-database counts, and the embedded engine runs one query at a time anyway.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: true,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  reporter: [["list"], ["html", { open: "never", outputFolder: "./test-results/html-report" }]],
+  use: {
+    baseURL: BASE_URL,
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [
+    {
+      name: "ui",
+      testMatch: "ui/**/*.spec.ts",
+      use: { browserName: "chromium", viewport: { width: 1280, height: 800 } },
+    },
+    { name: "api", testMatch: "api/**/*.spec.ts" },
+  ],
+  webServer: {
+    command: "npm run serve",
+    url: `${BASE_URL}/api/health`,
+    timeout: 180_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+    gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
+    env: {
+      DATA_DIR: runDataDir(),
+      // Pinned so an ambient setting cannot point the run at a real database, Redis or admin list.
+      DATABASE_URL: "",
+      DATABASE_READ_URL: "",
+      DATABASE_ANALYTICS_URL: "",
+      REDIS_URL: "",
+      ADMIN_ADDRESSES: "",
+      DEMO_DATA: "true",
+      HOST,
+      PORT: String(PORT),
+      EMBEDDED_DB_PORT: String(EMBEDDED_DB_PORT),
+      PUBLIC_BASE_URL,
+      DEMO_BATCHES: String(DEMO_BATCHES),
+      LOG_LEVEL: "warn",
+      SESSION_SECRET,
+    },
+  },
+});

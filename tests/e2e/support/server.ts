@@ -1,0 +1,14 @@
+/** One place for the test server's settings: playwright.config.ts starts it with these, the helpers talk to it. */
+export const PORT = 3100;
+export const HOST = "127.0.0.1";
+export const EMBEDDED_DB_PORT = 54339;
+export const BASE_URL = `http://${HOST}:${PORT}`;
+// The SIWE domain is the host of PUBLIC_BASE_URL, which need not be the address the client connects to.
+export const PUBLIC_BASE_URL = `http://localhost:${PORT}`;
+export const DEMO_BATCHES = 300;
+export const DEMO_FARMS = 40;
+export const SESSION_SECRET = "greenledger-e2e-session-secret-not-for-production-0001";
+/** The demo farmer owns the first five farms (lib/demo/seed-demo-data.ts). */
+export const FARMER_FARM_IDS = [1, 2, 3, 4, 5] as const;
+/** Every batch the e2e suite creates has this crop type, so it can be told apart from the demo data. */
+export const E2E_CROP = "e2e-tomato";
