@@ -4,12 +4,10 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 
 export type StartAnvilOptions = {
-  /** 0 (default) picks a free port. */
   port?: number;
-  /** Loaded at start and dumped every second (`--state` + `--state-interval 1`). */
   stateFile?: string;
   blockTime?: number;
-  /** Overrides the binary from @foundry-rs/anvil-linux-amd64 (callers pass e.g. process.env.ANVIL_BIN). */
+  /** Callers pass process.env.ANVIL_BIN here: lib code never reads the environment itself. */
   anvilBin?: string;
   chainId?: number;
   readyTimeoutMs?: number;

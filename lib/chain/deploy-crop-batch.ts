@@ -6,9 +6,7 @@ import { waitForReceipt } from "./receipt";
 export type DeployCropBatchOptions = {
   rpcUrl: string;
   deployerKey: Hex;
-  /** Gets RELAYER_ROLE; defaults to the deployer. */
   relayer?: Address;
-  /** Gets DEFAULT_ADMIN_ROLE; defaults to the deployer. */
   admin?: Address;
   pollIntervalMs?: number;
   timeoutMs?: number;
