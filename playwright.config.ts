@@ -5,6 +5,7 @@ import { defineConfig } from "@playwright/test";
 import {
   BASE_URL,
   DEMO_BATCHES,
+  EMBEDDED_CHAIN_PORT,
   EMBEDDED_DB_PORT,
   HOST,
   PORT,
@@ -56,6 +57,11 @@ export default defineConfig({
       use: { browserName: "chromium", viewport: { width: 1280, height: 800 } },
     },
     { name: "api", testMatch: "api/**/*.spec.ts" },
+    {
+      name: "wallet",
+      testMatch: "wallet/**/*.spec.ts",
+      use: { browserName: "chromium", viewport: { width: 1280, height: 800 } },
+    },
   ],
   webServer: {
     command: "npm run serve",
@@ -77,6 +83,7 @@ export default defineConfig({
       HOST,
       PORT: String(PORT),
       EMBEDDED_DB_PORT: String(EMBEDDED_DB_PORT),
+      EMBEDDED_CHAIN_PORT: String(EMBEDDED_CHAIN_PORT),
       PUBLIC_BASE_URL,
       DEMO_BATCHES: String(DEMO_BATCHES),
       LOG_LEVEL: "warn",

@@ -3,8 +3,10 @@ import path from "node:path";
 import next from "next";
 import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
 import { ApiError } from "@/lib/api/errors";
-import { closeCache } from "@/lib/cache/tiered-cache";
-import { closeDatabase } from "@/lib/db/client";
+import { verificationKey } from "@/lib/batches/on-batch-changed";
+import { closeCache, invalidate } from "@/lib/cache/tiered-cache";
+import { startChain } from "@/lib/chain/start-chain";
+import { closeDatabase, db } from "@/lib/db/client";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/start-embedded-postgres";
 import { migrate } from "@/lib/db/migrate";
 import { seedDemoData } from "@/lib/demo/seed-demo-data";
@@ -24,6 +26,15 @@ if (env.DEMO_DATA) {
   const seeded = await seedDemoData({ batches: env.DEMO_BATCHES });
   if (seeded) log.info(seeded, "demo data created");
 }
+
+const chain = await startChain({
+  db,
+  config: env.chain,
+  dataDir: env.dataDir,
+  embeddedPort: env.EMBEDDED_CHAIN_PORT,
+  blockSeconds: env.EMBEDDED_CHAIN_BLOCK_SECONDS,
+  onTokensChanged: (tokenIds) => invalidate(...tokenIds.map(verificationKey)),
+});
 
 const app = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
 await app.prepare();
@@ -73,6 +84,7 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(timer);
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
+  await chain.stop();
   await closeCache();
   await closeDatabase();
   await embedded?.stop();

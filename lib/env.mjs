@@ -1,5 +1,12 @@
 import path from "node:path";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
+
+// Anvil's and Hardhat's well-known accounts: fine on the embedded chain, refused on any other.
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+const devAddresses = new Set(
+  Array.from({ length: 20 }, (_, index) => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index }).address),
+);
 
 const optionalUrl = z
   .string()
@@ -39,13 +46,43 @@ const schema = z.object({
     .pipe(z.array(z.string().regex(/^0x[0-9a-f]{40}$/, "must be comma-separated EVM addresses"))),
   DEMO_DATA: flag.default(true),
   DEMO_BATCHES: z.coerce.number().int().min(0).max(1_000_000).default(5000),
+  CHAIN_RPC_URL: optionalUrl,
+  CHAIN_ID: z.coerce.number().int().positive().optional(),
+  CROP_BATCH_ADDRESS: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "must be an EVM address")
+    .optional(),
+  CHAIN_START_BLOCK: z.coerce.bigint().nonnegative().default(0n),
+  CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).optional(),
+  RELAYER_PRIVATE_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key")
+    .optional(),
+  EMBEDDED_CHAIN_PORT: z.coerce.number().int().min(1).max(65535).default(58545),
+  EMBEDDED_CHAIN_BLOCK_SECONDS: z.coerce.number().int().min(1).max(60).default(1),
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().int().min(10).default(300),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
+const checked = schema.superRefine((value, context) => {
+  if (!value.CHAIN_RPC_URL) return;
+  for (const name of /** @type {const} */ (["CHAIN_ID", "CROP_BATCH_ADDRESS", "RELAYER_PRIVATE_KEY"])) {
+    if (value[name] === undefined)
+      context.addIssue({ code: "custom", path: [name], message: "is required with CHAIN_RPC_URL" });
+  }
+  const key = value.RELAYER_PRIVATE_KEY;
+  if (key && devAddresses.has(privateKeyToAccount(/** @type {`0x${string}`} */ (key)).address)) {
+    context.addIssue({
+      code: "custom",
+      path: ["RELAYER_PRIVATE_KEY"],
+      message: "is a well-known development key; refusing to use it on a real chain",
+    });
+  }
+});
+
 /** @param {Record<string, string | undefined>} source */
 export function parseEnv(source) {
-  const result = schema.safeParse(source);
+  const result = checked.safeParse(source);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n${problems.join("\n")}`);
@@ -58,6 +95,25 @@ export function parseEnv(source) {
   return {
     ...parsed,
     dataDir,
+    chain: parsed.CHAIN_RPC_URL
+      ? {
+          embedded: false,
+          rpcUrl: parsed.CHAIN_RPC_URL,
+          chainId: /** @type {number} */ (parsed.CHAIN_ID),
+          contract: /** @type {`0x${string}`} */ (parsed.CROP_BATCH_ADDRESS?.toLowerCase()),
+          startBlock: parsed.CHAIN_START_BLOCK,
+          confirmations: parsed.CHAIN_CONFIRMATIONS ?? 12,
+          relayerKey: /** @type {`0x${string}`} */ (parsed.RELAYER_PRIVATE_KEY),
+        }
+      : {
+          embedded: true,
+          rpcUrl: `http://127.0.0.1:${parsed.EMBEDDED_CHAIN_PORT}`,
+          chainId: 31337,
+          contract: undefined,
+          startBlock: 0n,
+          confirmations: parsed.CHAIN_CONFIRMATIONS ?? 2,
+          relayerKey: undefined,
+        },
     database: {
       embedded,
       url: primaryUrl,

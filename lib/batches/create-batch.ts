@@ -72,6 +72,9 @@ export async function createBatch(input: CreateBatchInput, owner: string): Promi
         ...(input.metadata.certifications?.length ? { certificationInfo: input.metadata.certifications } : {}),
       },
     });
+    await tx.chainJob.create({
+      data: { tokenId: batch.tokenId, kind: "mint", args: { owner, contentHash: hash } },
+    });
     await tx.batchEvent.create({
       data: {
         tokenId: batch.tokenId,

@@ -4,6 +4,7 @@ import { getBatchOrThrow } from "@/lib/batches/get-batch-or-throw";
 import { mayAct, nextState, stateName } from "@/lib/batches/lifecycle";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import type { BatchEventInput } from "@/lib/batches/schema";
+import type { TransitionArgs } from "@/lib/chain/relayer";
 import { db } from "@/lib/db/client";
 import { buildEpcisEvent } from "@/lib/epcis/event";
 import { Prisma } from "@/lib/generated/prisma/client";
@@ -40,6 +41,13 @@ function extensions(input: BatchEventInput): Record<string, unknown> {
     default:
       return {};
   }
+}
+
+function chainArgs(input: BatchEventInput): TransitionArgs {
+  if (input.action === "sell") return { buyer: input.buyer };
+  if (input.action === "recall") return { reason: input.reason };
+  if (input.action === "inspect") return { conformant: input.result === "conformant" };
+  return {};
 }
 
 /** Applies one lifecycle step with a compare-and-set on the state, and appends its EPCIS event. */
@@ -82,6 +90,7 @@ export async function recordEvent(tokenId: number, input: BatchEventInput, actor
     });
     if (changed.count !== 1) throw new ApiError("conflict", "The batch changed while you were updating it. Try again.");
 
+    await tx.chainJob.create({ data: { tokenId: id, kind: input.action, args: chainArgs(input) } });
     const event = buildEpcisEvent({
       kind: input.action,
       tokenId: id,

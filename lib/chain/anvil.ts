@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -82,7 +83,11 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const pollIntervalMs = options.pollIntervalMs ?? 50;
   const args = ["--silent", "--host", "127.0.0.1", "--port", String(port), "--chain-id", String(chainId)];
-  if (options.stateFile) args.push("--state", options.stateFile, "--state-interval", "1");
+  if (options.stateFile) {
+    // anvil silently keeps nothing when the state file's folder does not exist.
+    mkdirSync(dirname(options.stateFile), { recursive: true });
+    args.push("--state", options.stateFile, "--state-interval", "1");
+  }
   if (options.blockTime !== undefined) args.push("--block-time", String(options.blockTime));
 
   const child = spawn(resolveAnvilBin(options.anvilBin), args, { stdio: ["ignore", "ignore", "pipe"] });

@@ -117,12 +117,12 @@ export async function seedDemoData({ batches: batchCount }: { batches: number })
           qualityScore: faker.number.int({ min: 55, max: 100 }),
           metadata,
         };
-        return { record, farm, createdAt, state: pickState() };
+        return { record, farm, createdAt, state: pickState(), hash: contentHash(record) };
       });
 
       const inserted = await tx.cropBatch.createManyAndReturn({
         select: { tokenId: true, clientId: true },
-        data: plans.map(({ record, farm, createdAt, state }) => ({
+        data: plans.map(({ record, farm, createdAt, state, hash }) => ({
           clientId: record.clientId,
           cropType: record.cropType,
           variety: record.variety,
@@ -134,7 +134,7 @@ export async function seedDemoData({ batches: batchCount }: { batches: number })
           metadata: record.metadata,
           currentState: state,
           ownerAddress: state >= 3 && state <= 4 ? buyer : farm.ownerAddress,
-          contentHash: contentHash(record),
+          contentHash: hash,
           searchText: [record.cropType, record.variety, farm.name, farm.region].join(" ").toLowerCase(),
           createdAt,
           updatedAt: createdAt,
@@ -205,6 +205,21 @@ export async function seedDemoData({ batches: batchCount }: { batches: number })
         }
       }
       await tx.batchEvent.createMany({ data: events });
+
+      // The same history goes on chain through the relayer: every mint first, then each step in order.
+      const mints = plans.map(({ record, farm, hash }) => ({
+        tokenId: tokenIds.get(record.clientId) ?? 0n,
+        kind: "mint",
+        args: { owner: farm.ownerAddress, contentHash: hash },
+      }));
+      const steps = plans.flatMap(({ record, state }) =>
+        (PATHS[state] ?? []).map((action) => ({
+          tokenId: tokenIds.get(record.clientId) ?? 0n,
+          kind: action,
+          args: action === "sell" ? { buyer } : action === "recall" ? { reason: "Demo recall" } : {},
+        })),
+      );
+      await tx.chainJob.createMany({ data: [...mints, ...steps] });
 
       const transporters = await tx.transporter.createMany({
         data: Array.from({ length: 60 }, (_, index) => {

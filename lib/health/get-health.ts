@@ -1,4 +1,5 @@
 import { cacheKind, pingCache } from "@/lib/cache/tiered-cache";
+import { type ChainStatus, getChainStatus } from "@/lib/chain/chain-status";
 import { dbRead } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
 
@@ -6,7 +7,7 @@ export type Health = {
   status: "ok" | "degraded" | "down";
   database: { status: "up" | "down"; engine: "embedded-pglite" | "postgresql"; latencyMs: number | null };
   cache: { status: "up" | "down"; kind: "memory" | "redis" };
-  chain: { status: "not_configured" };
+  chain: ChainStatus;
 };
 
 export async function getHealth(): Promise<Health> {
@@ -16,15 +17,15 @@ export async function getHealth(): Promise<Health> {
     () => false,
   );
   const latencyMs = databaseUp ? Math.round((performance.now() - started) * 100) / 100 : null;
-  const cacheUp = await pingCache();
+  const [cacheUp, chain] = await Promise.all([pingCache(), getChainStatus()]);
   return {
-    status: !databaseUp ? "down" : cacheUp ? "ok" : "degraded",
+    status: !databaseUp ? "down" : cacheUp && chain.status === "up" ? "ok" : "degraded",
     database: {
       status: databaseUp ? "up" : "down",
       engine: env.database.embedded ? "embedded-pglite" : "postgresql",
       latencyMs,
     },
     cache: { status: cacheUp ? "up" : "down", kind: cacheKind() },
-    chain: { status: "not_configured" },
+    chain,
   };
 }

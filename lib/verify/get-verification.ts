@@ -5,8 +5,25 @@ import { RECALLED, type StateName, stateName } from "@/lib/batches/lifecycle";
 import { verificationKey } from "@/lib/batches/on-batch-changed";
 import { cached } from "@/lib/cache/tiered-cache";
 import { dbRead } from "@/lib/db/client";
+import { env } from "@/lib/env.mjs";
 
-export type VerificationStatus = "verified" | "recalled" | "tampered";
+/**
+ * verified: the record is intact and the chain holds the same hash, owner and state. pending: not yet on chain.
+ * mismatch: the chain disagrees with the record. tampered: the record no longer matches its own hash.
+ */
+export type VerificationStatus = "verified" | "pending" | "mismatch" | "recalled" | "tampered";
+
+export type ChainProof = {
+  status: string;
+  chainId: number;
+  contract: string | null;
+  tokenId: number;
+  txHash: string | null;
+  blockNumber: number | null;
+  onChainHash: string | null;
+  onChainOwner: string | null;
+  onChainState: number | null;
+};
 
 export type Verification = {
   tokenId: number;
@@ -32,9 +49,20 @@ export type Verification = {
     algorithm: "sha-256 over RFC 8785 canonical JSON";
     recordHash: string;
     computedHash: string;
-    chain: { status: string };
+    chain: ChainProof;
   };
 };
+
+let deployedContract: string | undefined;
+
+async function contractAddress(): Promise<string | null> {
+  if (env.chain.contract) return checksum(env.chain.contract);
+  if (!deployedContract) {
+    const deployment = await dbRead.chainDeployment.findUnique({ where: { chainId: env.chain.chainId } });
+    if (deployment) deployedContract = checksum(deployment.contractAddress);
+  }
+  return deployedContract ?? null;
+}
 
 // A read point at pick-up would reveal the farm; the public page shows places to about 10 km.
 function coarsen(readPoint: string | null): string | null {
@@ -61,11 +89,30 @@ async function loadVerification(tokenId: number): Promise<Verification | null> {
     metadata: batch.metadata,
   });
   const intact = computedHash === batch.contentHash;
-  const recalled = batch.currentState === RECALLED;
+  const [token, contract] = await Promise.all([
+    dbRead.chainToken.findUnique({
+      where: { chainId_tokenId: { chainId: env.chain.chainId, tokenId: batch.tokenId } },
+    }),
+    contractAddress(),
+  ]);
+  const recalled = batch.currentState === RECALLED || token?.state === RECALLED;
+  const agrees =
+    token?.contentHash === batch.contentHash &&
+    token.ownerAddress === batch.ownerAddress &&
+    token.state === batch.currentState;
+  const status: VerificationStatus = !intact
+    ? "tampered"
+    : recalled
+      ? "recalled"
+      : !token
+        ? "pending"
+        : agrees
+          ? "verified"
+          : "mismatch";
   return {
     tokenId,
-    isValid: intact && !recalled,
-    status: !intact ? "tampered" : recalled ? "recalled" : "verified",
+    isValid: status === "verified",
+    status,
     batch: {
       cropType: batch.cropType,
       variety: batch.variety,
@@ -86,7 +133,17 @@ async function loadVerification(tokenId: number): Promise<Verification | null> {
       algorithm: "sha-256 over RFC 8785 canonical JSON",
       recordHash: batch.contentHash,
       computedHash,
-      chain: { status: batch.chainStatus },
+      chain: {
+        status: batch.chainStatus,
+        chainId: env.chain.chainId,
+        contract,
+        tokenId,
+        txHash: token?.mintTxHash ?? null,
+        blockNumber: token ? Number(token.mintBlock) : null,
+        onChainHash: token?.contentHash ?? null,
+        onChainOwner: token ? checksum(token.ownerAddress) : null,
+        onChainState: token?.state ?? null,
+      },
     },
   };
 }

@@ -190,16 +190,24 @@ describe("GET /api/transporters/nearby", () => {
 });
 
 describe("GET /api/health", () => {
-  it("reports the database up and the engine and cache this run uses", async () => {
+  it("reports the database up, the engine and cache this run uses, and a chain that is not running as down", async () => {
     const real = Boolean(process.env.TEST_DATABASE_URL);
     const response = await call(health, {}, { path: "/api/health" });
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(response.body).toEqual({
-      status: "ok",
+      status: "degraded",
       database: { status: "up", engine: real ? "postgresql" : "embedded-pglite", latencyMs: expect.any(Number) },
       cache: { status: "up", kind: process.env.TEST_REDIS_URL ? "redis" : "memory" },
-      chain: { status: "not_configured" },
+      chain: {
+        status: "down",
+        chainId: 31337,
+        embedded: true,
+        head: null,
+        indexed: null,
+        lagBlocks: null,
+        queuedJobs: expect.any(Number),
+      },
     });
   });
 });

@@ -44,6 +44,10 @@ describe("POST /api/crop-batches", () => {
     expect(response.body.contentHash).toMatch(/^[0-9a-f]{64}$/);
     const events = await db.batchEvent.findMany({ where: { tokenId: BigInt(response.body.tokenId) } });
     expect(events.map((event) => [event.bizStep, event.disposition])).toEqual([["commissioning", "active"]]);
+    const jobs = await db.chainJob.findMany({ where: { tokenId: BigInt(response.body.tokenId) } });
+    expect(jobs.map((job) => [job.kind, job.status, job.args])).toEqual([
+      ["mint", "queued", { owner: farmer.address, contentHash: response.body.contentHash }],
+    ]);
   });
 
   it("makes exactly one row from 50 concurrent identical posts with one Idempotency-Key", async () => {

@@ -100,6 +100,15 @@ describe("POST /api/crop-batches/{tokenId}/events", () => {
       ["decommissioning", "consumed"],
     ]);
     expect(detail.body.timeline.map((e: { eventId: string }) => e.eventId)).toEqual(rows.map((e) => e.eventId));
+
+    const jobs = await db.chainJob.findMany({ where: { tokenId: BigInt(tokenId) }, orderBy: { id: "asc" } });
+    expect(jobs.map((job) => [job.kind, job.args])).toEqual([
+      ["mint", expect.objectContaining({ owner: farmer.address })],
+      ["ship", {}],
+      ["receive", {}],
+      ["sell", { buyer: buyer.address }],
+      ["consume", {}],
+    ]);
   });
 
   it("lets the owner sell straight from harvest and the former owner no longer act", async () => {

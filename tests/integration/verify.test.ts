@@ -34,14 +34,14 @@ describe("GET /api/verify/{tokenId}", () => {
   const check = (tokenId: number | string) =>
     call(verify, { tokenId: String(tokenId) }, { path: `/api/verify/${tokenId}` });
 
-  it("verifies a fresh batch with its summary, timeline and matching proof, without location or client id", async () => {
+  it("answers a fresh batch as pending (not yet on chain) with its summary, timeline and proof, without location or client id", async () => {
     const batch = await harvested();
     const response = await check(batch.tokenId);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       tokenId: batch.tokenId,
-      isValid: true,
-      status: "verified",
+      isValid: false,
+      status: "pending",
       batch: {
         cropType: "pear",
         variety: "Conference",
@@ -62,7 +62,17 @@ describe("GET /api/verify/{tokenId}", () => {
         algorithm: "sha-256 over RFC 8785 canonical JSON",
         recordHash: batch.contentHash,
         computedHash: batch.contentHash,
-        chain: { status: "pending" },
+        chain: {
+          status: "pending",
+          chainId: 31337,
+          contract: null,
+          tokenId: batch.tokenId,
+          txHash: null,
+          blockNumber: null,
+          onChainHash: null,
+          onChainOwner: null,
+          onChainState: null,
+        },
       },
     });
     const text = JSON.stringify(response.body);
@@ -94,7 +104,7 @@ describe("GET /api/verify/{tokenId}", () => {
   it("reports a recall made after the answer was cached", async () => {
     const batch = await harvested();
     const before = await check(batch.tokenId);
-    expect(before.body).toMatchObject({ isValid: true, status: "verified" });
+    expect(before.body).toMatchObject({ isValid: false, status: "pending" });
     expect((await check(batch.tokenId)).body).toEqual(before.body);
 
     const recall = await call(
@@ -143,7 +153,7 @@ describe("GET /api/verify/{tokenId}", () => {
     expect(response.body).toEqual({ error: { code: "not_found", message: expect.any(String) } });
   });
 
-  it("answers 404 until the batch exists, then verifies it (a miss is not cached)", async () => {
+  it("answers 404 until the batch exists, then answers it (a miss is not cached)", async () => {
     const next =
       Number((await db.$queryRaw<{ id: bigint }[]>`SELECT max(token_id) AS id FROM crop_batches`)[0]?.id ?? 0n) + 1_000;
     await db.$executeRaw`SELECT setval(pg_get_serial_sequence('crop_batches', 'token_id'), ${next - 1})`;
@@ -152,7 +162,7 @@ describe("GET /api/verify/{tokenId}", () => {
     expect(batch.tokenId).toBe(next);
     const response = await check(next);
     expect(response.status).toBe(200);
-    expect(response.body.status).toBe("verified");
+    expect(response.body.status).toBe("pending");
   });
 
   it.each(["abc", "0", "-1", "1.5", "12345678901234567890"])("answers 400 for the token id %j", async (tokenId) => {

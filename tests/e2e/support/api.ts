@@ -110,3 +110,24 @@ export async function expectError(response: APIResponse, status: number, error: 
   expect(response.headers()["content-type"]).toMatch(/^application\/json/);
   expect(JSON.parse(text)).toEqual({ error });
 }
+
+/** The verification once the relayer has minted and the indexer has seen the batch's latest state on chain. */
+export async function verifiedOnChain(
+  context: APIRequestContext,
+  tokenId: number,
+  expectedState?: number,
+): Promise<Verification> {
+  let last: Verification | undefined;
+  await expect
+    .poll(
+      async () => {
+        last = (await (await context.get(`/api/verify/${tokenId}`)).json()) as Verification;
+        return (
+          last.status === "verified" && (expectedState === undefined || last.proof.chain.onChainState === expectedState)
+        );
+      },
+      { timeout: 30_000, intervals: [100, 250, 500] },
+    )
+    .toBe(true);
+  return last as Verification;
+}

@@ -2,6 +2,7 @@
 export const PORT = 3100;
 export const HOST = "127.0.0.1";
 export const EMBEDDED_DB_PORT = 54339;
+export const EMBEDDED_CHAIN_PORT = 58539;
 export const BASE_URL = `http://${HOST}:${PORT}`;
 // The SIWE domain is the host of PUBLIC_BASE_URL, which need not be the address the client connects to.
 export const PUBLIC_BASE_URL = `http://localhost:${PORT}`;

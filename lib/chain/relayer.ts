@@ -1,0 +1,270 @@
+import {
+  type Address,
+  encodeDeployData,
+  encodeFunctionData,
+  getContractAddress,
+  type Hex,
+  keccak256,
+  type LocalAccount,
+  type PublicClient,
+  TransactionReceiptNotFoundError,
+} from "viem";
+import { cropBatchAbi, cropBatchBytecode } from "@/lib/chain/crop-batch-abi";
+import type { ChainJob, PrismaClient } from "@/lib/generated/prisma/client";
+import { log } from "@/lib/log";
+
+// One relayer signs at a time across instances, so nonces are handed out in order.
+const RELAYER_LOCK = 72707370;
+// From bench/RESULTS.md: ~72.5k gas per token minted to a new holder, <= 55k per transition; with margin.
+const MINT_BASE_GAS = 60_000n;
+const MINT_GAS_PER_TOKEN = 90_000n;
+const TRANSITION_GAS = 150_000n;
+const DEPLOY_GAS = 4_000_000n;
+
+export type MintArgs = { owner: string; contentHash: string };
+export type TransitionArgs = { buyer?: string; reason?: string; conformant?: boolean };
+
+export type SignerOptions = { db: PrismaClient; client: PublicClient; account: LocalAccount; chainId: number };
+
+export type RelayerOptions = SignerOptions & {
+  contract: Address;
+  confirmations: number;
+  batchSize?: number;
+  rebroadcastAfterMs?: number;
+  onJobsSettled?: (tokenIds: bigint[]) => Promise<void> | void;
+};
+
+type Call = { data: Hex; gas: bigint };
+
+function transitionCall(job: ChainJob): Call {
+  const id = job.tokenId;
+  const args = job.args as TransitionArgs;
+  const data = (() => {
+    switch (job.kind) {
+      case "ship":
+        return encodeFunctionData({ abi: cropBatchAbi, functionName: "ship", args: [id] });
+      case "receive":
+        return encodeFunctionData({ abi: cropBatchAbi, functionName: "markReceived", args: [id] });
+      case "sell":
+        return encodeFunctionData({ abi: cropBatchAbi, functionName: "sell", args: [id, args.buyer as Address] });
+      case "consume":
+        return encodeFunctionData({ abi: cropBatchAbi, functionName: "consume", args: [id] });
+      case "recall":
+        return encodeFunctionData({ abi: cropBatchAbi, functionName: "recall", args: [id, args.reason ?? ""] });
+      case "inspect":
+        return encodeFunctionData({ abi: cropBatchAbi, functionName: "inspect", args: [id, args.conformant ?? true] });
+      default:
+        throw new Error(`Unknown chain job kind ${job.kind}`);
+    }
+  })();
+  return { data, gas: TRANSITION_GAS };
+}
+
+function mintCall(jobs: ChainJob[]): Call {
+  const owners = jobs.map((job) => (job.args as MintArgs).owner as Address);
+  const hashes = jobs.map((job) => `0x${(job.args as MintArgs).contentHash}` as Hex);
+  const data = encodeFunctionData({
+    abi: cropBatchAbi,
+    functionName: "mintBatch",
+    args: [owners, jobs.map((job) => job.tokenId), hashes],
+  });
+  return { data, gas: MINT_BASE_GAS + MINT_GAS_PER_TOKEN * BigInt(jobs.length) };
+}
+
+function ignorable(error: unknown): boolean {
+  const text = String((error as Error)?.message ?? error).toLowerCase();
+  return text.includes("already known") || text.includes("nonce too low") || text.includes("already imported");
+}
+
+/** Every signed transaction is stored before it is broadcast, so one the chain loses is sent again, byte for byte. */
+export function createSigner({ db, client, account, chainId }: SignerOptions) {
+  const from = account.address.toLowerCase();
+
+  async function fees() {
+    const block = await client.getBlock({ blockTag: "latest" });
+    const priority = 1_000_000_000n;
+    const base = block.baseFeePerGas ?? 0n;
+    return { maxFeePerGas: base * 2n + priority, maxPriorityFeePerGas: priority };
+  }
+
+  /** Signs one transaction with the next nonce and stores it with the jobs it carries, in one DB transaction. */
+  async function signAndStore(kind: string, to: Address | null, call: Call, jobIds: bigint[]) {
+    const fee = await fees();
+    return db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RELAYER_LOCK})`;
+      const last = await tx.chainTransaction.findFirst({
+        where: { chainId, fromAddress: from },
+        orderBy: { nonce: "desc" },
+        select: { nonce: true },
+      });
+      const nonce = last
+        ? last.nonce + 1
+        : await client.getTransactionCount({ address: account.address, blockTag: "pending" });
+      const raw = await account.signTransaction({
+        chainId,
+        type: "eip1559",
+        nonce,
+        gas: call.gas,
+        ...fee,
+        ...(to ? { to } : {}),
+        data: call.data,
+      });
+      const stored = await tx.chainTransaction.create({
+        data: { chainId, fromAddress: from, nonce, hash: keccak256(raw), raw, kind },
+      });
+      if (jobIds.length) {
+        await tx.chainJob.updateMany({ where: { id: { in: jobIds } }, data: { status: "sent", txId: stored.id } });
+      }
+      return stored;
+    });
+  }
+
+  async function broadcast(id: bigint, raw: string): Promise<void> {
+    try {
+      await client.sendRawTransaction({ serializedTransaction: raw as Hex });
+    } catch (error) {
+      if (!ignorable(error)) throw error;
+    }
+    await db.chainTransaction.update({ where: { id }, data: { broadcastAt: new Date() } });
+  }
+
+  return { from, signAndStore, broadcast };
+}
+
+/** Deploys CropBatch through the stored path, so a deployment the chain loses is replayed at the same address. */
+export async function deployStored(signer: ReturnType<typeof createSigner>, account: LocalAccount, admin: Address) {
+  const data = encodeDeployData({ abi: cropBatchAbi, bytecode: cropBatchBytecode, args: [admin, account.address] });
+  const stored = await signer.signAndStore("deploy", null, { data, gas: DEPLOY_GAS }, []);
+  await signer.broadcast(stored.id, stored.raw);
+  return {
+    address: getContractAddress({ from: account.address, nonce: BigInt(stored.nonce) }),
+    txHash: stored.hash as Hex,
+  };
+}
+
+/** Signs and sends mints and lifecycle steps for users who never hold gas. */
+export function createRelayer(options: RelayerOptions) {
+  const { db, client, account, chainId } = options;
+  const { from, signAndStore, broadcast } = createSigner(options);
+  const batchSize = options.batchSize ?? 100;
+  const rebroadcastAfterMs = options.rebroadcastAfterMs ?? 3_000;
+
+  /** Sends what is queued: mints grouped into mintBatch, each lifecycle step on its own, in job order. */
+  async function send(): Promise<number> {
+    const jobs = await db.chainJob.findMany({
+      where: { status: "queued", nextAttemptAt: { lte: new Date() } },
+      orderBy: { id: "asc" },
+      take: batchSize,
+    });
+    let sent = 0;
+    let index = 0;
+    while (index < jobs.length) {
+      const job = jobs[index] as ChainJob;
+      if (job.kind === "mint") {
+        const group: ChainJob[] = [];
+        while (index < jobs.length && jobs[index]?.kind === "mint") group.push(jobs[index++] as ChainJob);
+        const stored = await signAndStore(
+          "mintBatch",
+          options.contract,
+          mintCall(group),
+          group.map((item) => item.id),
+        );
+        await broadcast(stored.id, stored.raw);
+      } else {
+        const stored = await signAndStore(job.kind, options.contract, transitionCall(job), [job.id]);
+        await broadcast(stored.id, stored.raw);
+        index++;
+      }
+      sent++;
+    }
+    return sent;
+  }
+
+  /** Receipts, finality, and re-broadcast of whatever the chain does not have (it may have lost state). */
+  async function track(): Promise<void> {
+    const chainNonce = await client.getTransactionCount({ address: account.address, blockTag: "pending" });
+    const missing = await db.chainTransaction.findMany({
+      where: { chainId, fromAddress: from, nonce: { gte: chainNonce } },
+      orderBy: { nonce: "asc" },
+    });
+    for (const tx of missing) {
+      if (tx.status !== "pending") {
+        await db.chainTransaction.update({ where: { id: tx.id }, data: { status: "pending", minedBlock: null } });
+        await db.chainJob.updateMany({ where: { txId: tx.id }, data: { status: "sent" } });
+      }
+      const stale = !tx.broadcastAt || Date.now() - tx.broadcastAt.getTime() > rebroadcastAfterMs;
+      if (tx.status !== "pending" || stale) await broadcast(tx.id, tx.raw);
+    }
+
+    const head = await client.getBlockNumber();
+    const settled = new Set<bigint>();
+    const pending = await db.chainTransaction.findMany({
+      where: { chainId, status: "pending" },
+      orderBy: { nonce: "asc" },
+    });
+    for (const tx of pending) {
+      const receipt = await client.getTransactionReceipt({ hash: tx.hash as Hex }).catch((error: unknown) => {
+        if (error instanceof TransactionReceiptNotFoundError) return null;
+        throw error;
+      });
+      if (!receipt) continue;
+      const ok = receipt.status === "success";
+      await db.$transaction([
+        db.chainTransaction.update({
+          where: { id: tx.id },
+          data: { status: ok ? "mined" : "reverted", minedBlock: receipt.blockNumber },
+        }),
+        db.chainJob.updateMany({
+          where: { txId: tx.id },
+          data: ok ? { status: "confirmed" } : { status: "failed", error: `Transaction ${tx.hash} reverted` },
+        }),
+      ]);
+      for (const job of await db.chainJob.findMany({ where: { txId: tx.id }, select: { tokenId: true } })) {
+        settled.add(job.tokenId);
+      }
+      if (!ok) log.error({ hash: tx.hash, kind: tx.kind }, "relayed transaction reverted");
+    }
+
+    const finalBlock = head - BigInt(options.confirmations);
+    await db.chainJob.updateMany({
+      where: { status: "confirmed", transaction: { minedBlock: { lte: finalBlock } } },
+      data: { status: "final" },
+    });
+    if (settled.size && options.onJobsSettled) await options.onJobsSettled([...settled]);
+  }
+
+  async function step(): Promise<number> {
+    await track();
+    return send();
+  }
+
+  async function run(signal: AbortSignal, intervalMs = 250): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const sent = await step();
+        failures = 0;
+        if (sent) continue;
+      } catch (error) {
+        failures++;
+        log.warn({ err: error, failures }, "relayer step failed; backing off");
+      }
+      const wait = Math.min(intervalMs * 2 ** failures, 10_000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  return { step, send, track, run };
+}
+
+export type Relayer = ReturnType<typeof createRelayer>;
