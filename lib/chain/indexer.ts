@@ -166,6 +166,32 @@ export function createIndexer(options: IndexerOptions): Indexer {
     return [...confirmed, ...finalized].map((row) => BigInt(row.token_id));
   }
 
+  /**
+   * A transfer the relayer did not send (the owner's own wallet moved the token) moves ownership in the database
+   * too; the relayer's own sales were recorded there before they were sent.
+   */
+  async function followExternalTransfers(tx: Prisma.TransactionClient, rows: EventRow[]): Promise<bigint[]> {
+    const transfers = rows.filter((row) => row.eventName === "Transfer" && typeof row.tokenId === "bigint");
+    if (transfers.length === 0) return [];
+    const ours = await tx.chainTransaction.findMany({
+      where: { chainId, hash: { in: transfers.map((row) => row.txHash) } },
+      select: { hash: true },
+    });
+    const relayed = new Set(ours.map((row) => row.hash.toLowerCase()));
+    const moved: bigint[] = [];
+    for (const row of transfers) {
+      const { from, to } = row.args as { from?: string; to?: string };
+      if (relayed.has(row.txHash.toLowerCase()) || !from || !to || /^0x0{40}$/i.test(from)) continue;
+      const tokenId = row.tokenId as bigint;
+      await tx.cropBatch.updateMany({
+        where: { tokenId },
+        data: { ownerAddress: to.toLowerCase(), custodianAddress: null },
+      });
+      moved.push(tokenId);
+    }
+    return moved;
+  }
+
   async function notify(tokenIds: Iterable<bigint>): Promise<void> {
     const unique = [...new Set(tokenIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (unique.length === 0 || !onTokensChanged) return;
@@ -313,9 +339,10 @@ export function createIndexer(options: IndexerOptions): Indexer {
       const tokenIds = [...new Set(rows.flatMap((row) => (typeof row.tokenId === "bigint" ? [row.tokenId] : [])))];
       await rebuildTokens(tx, tokenIds);
       const statusChanged = await updateChainStatus(tx, head);
+      const transferred = await followExternalTransfers(tx, rows);
       const cursorRow = { blockNumber: to, blockHash: last.hash };
       await tx.chainCursor.upsert({ where: { chainId }, create: { chainId, ...cursorRow }, update: cursorRow });
-      return [...tokenIds, ...statusChanged];
+      return [...tokenIds, ...statusChanged, ...transferred];
     }, TRANSACTION_OPTIONS);
     await notify(changed);
     return { from, to, events: rows.length, reorged: false };

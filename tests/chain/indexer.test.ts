@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { createWalletClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
+import { cropBatchAbi } from "@/lib/chain/crop-batch-abi";
 import {
   createIndexer,
   type Indexer,
@@ -8,6 +10,7 @@ import {
   ReorgTooDeepError,
   type StepResult,
 } from "@/lib/chain/indexer";
+import { waitForReceipt } from "@/lib/chain/receipt";
 import { log } from "@/lib/log";
 import {
   type ChainWorld,
@@ -17,6 +20,7 @@ import {
   connect,
   contentHashFor,
   createCropBatches,
+  devAccount,
   openTestDatabase,
   startChainWorld,
   type TestDatabase,
@@ -193,6 +197,45 @@ describe("chain indexer", () => {
     expect(after.cursor).toEqual(before.cursor);
     expect(await eventCount(w.chainId)).toBe(await chainLogCount(w));
     await expectConsistent(w, [...ids, neverMinted]);
+  });
+
+  it("moves ownership in the database when the owner's own wallet transfers the token, not for relayed sales", async () => {
+    const w = await world(31_407);
+    await w.mint(w.farmer, 700n);
+    await w.mint(w.farmer, 701n);
+    await createCropBatches(database.db, [700n, 701n], w.farmer);
+    const relayed = await w.sell(701n, w.buyer);
+    await database.db.chainTransaction.create({
+      data: {
+        chainId: w.chainId,
+        fromAddress: devAccount(0).address.toLowerCase(),
+        nonce: 1_000,
+        hash: relayed.transactionHash,
+        raw: "0x",
+        kind: "sell",
+        status: "mined",
+      },
+    });
+    const farmerWallet = createWalletClient({
+      account: devAccount(1),
+      chain: w.client.chain,
+      transport: http(w.anvil.rpcUrl),
+    });
+    const hash = await farmerWallet.writeContract({
+      address: w.contract,
+      abi: cropBatchAbi,
+      functionName: "transferFrom",
+      args: [w.farmer, w.buyer, 700n],
+      chain: null,
+    });
+    await waitForReceipt(w.client, hash);
+    await catchUp(indexerFor(w));
+    const rows = await database.db.cropBatch.findMany({
+      where: { tokenId: { in: [700n, 701n] } },
+      orderBy: { tokenId: "asc" },
+    });
+    expect(rows.map((row) => row.ownerAddress)).toEqual([w.buyer.toLowerCase(), w.farmer.toLowerCase()]);
+    await expectConsistent(w, [700n, 701n]);
   });
 
   it("rolls back a 6-block reorg and replays the new fork", async () => {
