@@ -58,6 +58,10 @@ const schema = z.object({
     .string()
     .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key")
     .optional(),
+  NEXT_PUBLIC_WALLETCONNECT_PROJECT_ID: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, "must be a WalletConnect project id")
+    .optional(),
   EMBEDDED_CHAIN_PORT: z.coerce.number().int().min(1).max(65535).default(58545),
   EMBEDDED_CHAIN_BLOCK_SECONDS: z.coerce.number().int().min(1).max(60).default(1),
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().int().min(10).default(300),

@@ -1,0 +1,160 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { cache } from "react";
+import { BatchActions } from "@/components/batch-actions";
+import { ApiError } from "@/lib/api/errors";
+import type { TimelineEntry } from "@/lib/batches/batch-dto";
+import { getBatchOrThrow } from "@/lib/batches/get-batch-or-throw";
+import type { StateName } from "@/lib/batches/lifecycle";
+import { tokenIdSchema } from "@/lib/batches/schema";
+import styles from "./batch.module.css";
+
+type Props = { params: Promise<{ tokenId: string }> };
+
+const UNIT_LABELS: Record<string, string> = { KGM: "kg", TNE: "t", LBR: "lb", H87: "pieces" };
+
+const STATE_LABELS: Record<StateName, string> = {
+  harvested: "Harvested",
+  in_transit: "In transit",
+  stored: "Stored",
+  sold: "Sold",
+  consumed: "Consumed",
+  recalled: "Recalled",
+};
+
+const STEP_LABELS: Record<string, string> = {
+  commissioning: "Harvested and recorded",
+  shipping: "Shipped",
+  receiving: "Received",
+  retail_selling: "Sold",
+  decommissioning: "Consumed",
+  holding: "Recalled",
+  inspecting: "Inspected",
+};
+
+const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
+const dateTimeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+
+// Shared by generateMetadata and the page within one request.
+const loadBatch = cache(async (rawTokenId: string) => {
+  const tokenId = tokenIdSchema.safeParse(rawTokenId);
+  if (!tokenId.success) notFound();
+  try {
+    return await getBatchOrThrow(tokenId.data);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "not_found") notFound();
+    throw error;
+  }
+});
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function certificationsOf(metadata: Record<string, unknown>): string[] {
+  const value = metadata.certifications;
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+function TimelineItem({ entry }: { entry: TimelineEntry }) {
+  return (
+    <li>
+      <strong>{STEP_LABELS[entry.bizStep] ?? entry.bizStep}</strong>
+      <span className={styles.meta}>
+        <time dateTime={entry.eventTime}>{dateTimeFormat.format(new Date(entry.eventTime))} UTC</time> · step{" "}
+        <code>{entry.bizStep}</code> · {entry.disposition.replaceAll("_", " ")} · batch{" "}
+        {STATE_LABELS[entry.stateName].toLowerCase()}
+      </span>
+      <span className={styles.meta}>
+        By <code>{entry.actorAddress}</code>
+        {entry.readPoint && ` at ${entry.readPoint}`}
+      </span>
+    </li>
+  );
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const batch = await loadBatch((await params).tokenId);
+  return { title: `${capitalize(batch.cropType)} batch #${batch.tokenId}` };
+}
+
+export default async function BatchPage({ params }: Props) {
+  const batch = await loadBatch((await params).tokenId);
+  const certifications = certificationsOf(batch.metadata);
+  const farm = batch.farm;
+
+  return (
+    <main>
+      <header className={styles.header}>
+        <h1>
+          {capitalize(batch.cropType)} batch #{batch.tokenId}
+        </h1>
+        <p>
+          From {farm.name}, {farm.region} ({farm.country})
+        </p>
+        <span className={`${styles.state} ${batch.stateName === "recalled" ? styles.recalled : ""}`}>
+          {STATE_LABELS[batch.stateName]}
+        </span>
+      </header>
+
+      <div className={styles.grid}>
+        <section className="card" aria-labelledby="details-heading">
+          <h2 id="details-heading">Details</h2>
+          <dl className={styles.facts}>
+            <dt>Crop</dt>
+            <dd>{capitalize(batch.cropType)}</dd>
+            <dt>Variety</dt>
+            <dd>{batch.variety ?? "Not recorded"}</dd>
+            <dt>Quantity</dt>
+            <dd>
+              {batch.quantity.toLocaleString("en")} {UNIT_LABELS[batch.unit] ?? batch.unit}
+            </dd>
+            <dt>Harvested</dt>
+            <dd>
+              <time dateTime={batch.harvestDate}>{dateFormat.format(new Date(`${batch.harvestDate}T00:00:00Z`))}</time>
+            </dd>
+            <dt>Farm</dt>
+            <dd>
+              {farm.name}, {farm.region}
+            </dd>
+            <dt>State</dt>
+            <dd>{STATE_LABELS[batch.stateName]}</dd>
+            <dt>Quality score</dt>
+            <dd>{batch.qualityScore} / 100</dd>
+            <dt>Certifications</dt>
+            <dd>
+              {certifications.length ? (
+                <ul className={styles.tags}>
+                  {certifications.map((name) => (
+                    <li key={name}>{name}</li>
+                  ))}
+                </ul>
+              ) : (
+                "None"
+              )}
+            </dd>
+          </dl>
+        </section>
+
+        <section className="card" aria-labelledby="actions-heading">
+          <h2 id="actions-heading">Record an event</h2>
+          <BatchActions
+            tokenId={batch.tokenId}
+            state={batch.state}
+            ownerAddress={batch.ownerAddress.toLowerCase()}
+            custodianAddress={batch.custodianAddress?.toLowerCase() ?? null}
+          />
+        </section>
+      </div>
+
+      <section className={`card ${styles.timelineCard}`} aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading">Custody timeline</h2>
+        <ol className={styles.timeline} aria-labelledby="timeline-heading">
+          {batch.timeline.map((entry) => (
+            <TimelineItem key={entry.eventId} entry={entry} />
+          ))}
+        </ol>
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,25 @@
+import type { Metadata } from "next";
+import { SignInPanel } from "@/components/sign-in-panel";
+
+export const metadata: Metadata = { title: "Sign in" };
+
+/** Only same-site paths: an absolute or protocol-relative `next` would make this an open redirect. */
+function safeNext(next: string | string[] | undefined): string {
+  return typeof next === "string" && /^\/(?![/\\])/.test(next) ? next : "/";
+}
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
+  const { next } = await searchParams;
+  return (
+    <main>
+      <section className="hero">
+        <h1>Connect wallet and sign in</h1>
+        <p>
+          GreenLedger knows you by your wallet address. Connect your wallet and sign a one-time message (Sign-In with
+          Ethereum) to record inspections, shipments and deliveries for the batches you handle.
+        </p>
+      </section>
+      <SignInPanel next={safeNext(next)} />
+    </main>
+  );
+}

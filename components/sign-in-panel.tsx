@@ -1,0 +1,49 @@
+"use client";
+
+import { ConnectButton } from "@rainbow-me/rainbowkit";
+import Link from "next/link";
+import { getAddress } from "viem";
+import { useSession, useSignOut } from "@/components/wallet-providers";
+import styles from "./wallet.module.css";
+
+export function SignInPanel({ next }: { next: string }) {
+  const session = useSession();
+  const signOut = useSignOut();
+
+  return (
+    <section className={styles.panel} aria-labelledby="wallet-heading">
+      <h2 id="wallet-heading">Your wallet</h2>
+      <ConnectButton showBalance={false} chainStatus="icon" accountStatus="address" />
+      <div aria-live="polite" className={styles.session}>
+        {session.isPending ? (
+          <p className={styles.muted}>Checking whether you are signed in…</p>
+        ) : session.data ? (
+          <>
+            <p className={styles.success}>You are signed in.</p>
+            <dl className={styles.facts}>
+              <dt>Address</dt>
+              <dd>
+                <code data-testid="session-address">{getAddress(session.data.address)}</code>
+              </dd>
+              <dt>Role</dt>
+              <dd data-testid="session-role">{session.data.role}</dd>
+            </dl>
+            <div className={styles.row}>
+              <Link className={styles.primaryLink} href={next}>
+                Continue
+              </Link>
+              <button type="button" className={styles.secondary} onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </div>
+          </>
+        ) : (
+          <p className={styles.muted}>
+            Not signed in. Connect a wallet, then sign the message it shows you: signing costs nothing and sends no
+            transaction.
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}
