@@ -32,4 +32,37 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ PORT: "http", SESSION_SECRET: "short" })).toThrow(/PORT[\s\S]*SESSION_SECRET/);
     expect(() => parseEnv({ DATABASE_URL: "not a url" })).toThrow(/DATABASE_URL/);
   });
+
+  it("runs the embedded chain by default and requires the full set for a real one", () => {
+    expect(parseEnv({}).chain).toMatchObject({ embedded: true, chainId: 31337, rpcUrl: "http://127.0.0.1:58545" });
+    expect(() => parseEnv({ CHAIN_RPC_URL: "https://rpc.example.org" })).toThrow(
+      /CHAIN_ID: is required[\s\S]*CROP_BATCH_ADDRESS: is required[\s\S]*RELAYER_PRIVATE_KEY: is required/,
+    );
+    const real = parseEnv({
+      CHAIN_RPC_URL: "https://rpc.example.org",
+      CHAIN_ID: "11155111",
+      CROP_BATCH_ADDRESS: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+      CHAIN_START_BLOCK: "123",
+      RELAYER_PRIVATE_KEY: `0x${"1".repeat(64)}`,
+    });
+    expect(real.chain).toMatchObject({
+      embedded: false,
+      chainId: 11155111,
+      contract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+      startBlock: 123n,
+      confirmations: 12,
+    });
+  });
+
+  it("refuses the well-known development keys on a real chain", () => {
+    const anvilAccount0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    expect(() =>
+      parseEnv({
+        CHAIN_RPC_URL: "https://rpc.example.org",
+        CHAIN_ID: "1",
+        CROP_BATCH_ADDRESS: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        RELAYER_PRIVATE_KEY: anvilAccount0,
+      }),
+    ).toThrow(/RELAYER_PRIVATE_KEY: is a well-known development key/);
+  });
 });
