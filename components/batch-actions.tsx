@@ -1,11 +1,13 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useRef, useState, useTransition } from "react";
 import { getAddress } from "viem";
 import { useSession } from "@/components/wallet-providers";
 import { type BatchAction, mayAct, nextState } from "@/lib/batches/lifecycle";
+import type { OfferDto } from "@/lib/offers/offer-dto";
 import styles from "./wallet.module.css";
 
 type EventBody =
@@ -31,9 +33,23 @@ async function errorMessage(response: Response): Promise<string> {
   return [message, ...fields].join(" ");
 }
 
+async function fetchOffers(tokenId: number): Promise<OfferDto[]> {
+  const response = await fetch(`/api/crop-batches/${tokenId}/offers`, { cache: "no-store" });
+  if (!response.ok) throw new Error(await errorMessage(response));
+  return (await response.json()) as OfferDto[];
+}
+
 export function BatchActions({ tokenId, state, ownerAddress, custodianAddress }: Props) {
   const session = useSession();
   const router = useRouter();
+  const user = session.data;
+  const listed = nextState("sell", state) !== null;
+  const owns = user?.address === ownerAddress;
+  const offers = useQuery({
+    queryKey: ["offers", tokenId, user?.address],
+    queryFn: () => fetchOffers(tokenId),
+    enabled: listed && (owns || user?.role === "buyer"),
+  });
   const [outcome, setOutcome] = useState<{ kind: "error" | "done"; text: string } | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [refreshing, startRefresh] = useTransition();
@@ -47,7 +63,6 @@ export function BatchActions({ tokenId, state, ownerAddress, custodianAddress }:
   }, [outcome]);
 
   if (session.isPending) return <p className={styles.muted}>Checking whether you are signed in…</p>;
-  const user = session.data;
   if (!user) {
     return (
       <p>
@@ -60,11 +75,11 @@ export function BatchActions({ tokenId, state, ownerAddress, custodianAddress }:
   const allowed = (action: BatchAction) =>
     nextState(action, state) !== null && mayAct(action, user, { ownerAddress, custodianAddress });
 
-  async function record(body: EventBody, done: string) {
+  async function post(path: string, body: object, done: string) {
     setSubmitting(true);
     setOutcome(null);
     try {
-      const response = await fetch(`/api/crop-batches/${tokenId}/events`, {
+      const response = await fetch(`/api/crop-batches/${tokenId}/${path}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
@@ -74,12 +89,21 @@ export function BatchActions({ tokenId, state, ownerAddress, custodianAddress }:
         return;
       }
       setOutcome({ kind: "done", text: done });
+      void offers.refetch();
       startRefresh(() => router.refresh());
     } catch {
       setOutcome({ kind: "error", text: "The server could not be reached. Check your connection and try again." });
     } finally {
       setSubmitting(false);
     }
+  }
+
+  const record = (body: EventBody, done: string) => post("events", body, done);
+
+  function onOffer(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const note = String(new FormData(event.currentTarget).get("note") ?? "").trim();
+    void post("offers", note ? { note } : {}, "Offer sent. The owner will see it on this page.");
   }
 
   function onShip(event: FormEvent<HTMLFormElement>) {
@@ -95,13 +119,75 @@ export function BatchActions({ tokenId, state, ownerAddress, custodianAddress }:
   }
 
   const actions = (["inspect", "ship", "receive", "recall"] as const).filter(allowed);
+  const mayOffer = listed && !owns && user.role === "buyer";
+  const openOffers = offers.data?.filter((offer) => offer.status === "open") ?? [];
+  const myOpenOffer = mayOffer ? openOffers[0] : undefined;
 
   return (
     <div className={styles.actions}>
       <p className={styles.muted}>
         Signed in as <code>{getAddress(user.address)}</code> ({user.role}).
       </p>
-      {actions.length === 0 && <p>There is nothing your role can record for this batch in its current state.</p>}
+      {actions.length === 0 && !mayOffer && (
+        <p>There is nothing your role can record for this batch in its current state.</p>
+      )}
+      {mayOffer && offers.isSuccess && !myOpenOffer && (
+        <form onSubmit={onOffer}>
+          <fieldset className={styles.group} disabled={busy}>
+            <legend>Buy this batch</legend>
+            <label htmlFor="offer-note">Note to the owner (optional)</label>
+            <div className={styles.row}>
+              <input id="offer-note" name="note" className={styles.input} maxLength={500} autoComplete="off" />
+              <button type="submit" className={styles.primary}>
+                Make an offer
+              </button>
+            </div>
+          </fieldset>
+        </form>
+      )}
+      {myOpenOffer && (
+        <fieldset className={styles.group} disabled={busy}>
+          <legend>Buy this batch</legend>
+          <div className={styles.row}>
+            <p className={styles.offerSent}>Offer sent; the owner has not decided yet.</p>
+            <button
+              type="button"
+              className={styles.secondary}
+              onClick={() => void post(`offers/${myOpenOffer.id}/withdraw`, {}, "Offer withdrawn.")}
+            >
+              Withdraw offer
+            </button>
+          </div>
+        </fieldset>
+      )}
+      {listed && owns && offers.isSuccess && (
+        <fieldset className={styles.group} disabled={busy}>
+          <legend>Offers to buy</legend>
+          {openOffers.length === 0 ? (
+            <p className={styles.muted}>No open offers yet.</p>
+          ) : (
+            <ul className={styles.offers} aria-label="Open offers">
+              {openOffers.map((offer) => (
+                <li key={offer.id} className={styles.row}>
+                  <span className={styles.offerText}>
+                    <code>{offer.buyerAddress}</code>
+                    {offer.note && <span className={styles.muted}> — {offer.note}</span>}
+                  </span>
+                  <button
+                    type="button"
+                    className={styles.primary}
+                    aria-label={`Accept the offer from ${offer.buyerAddress}`}
+                    onClick={() => void post(`offers/${offer.id}/accept`, {}, "Offer accepted: the batch is sold.")}
+                  >
+                    Accept
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </fieldset>
+      )}
+      {offers.isError && <p className={styles.error}>Offers could not be loaded: {offers.error.message}</p>}
       {actions.includes("inspect") && (
         <fieldset className={styles.group} disabled={busy}>
           <legend>Inspection result</legend>

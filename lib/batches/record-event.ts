@@ -1,7 +1,7 @@
 import "server-only";
 import { ApiError } from "@/lib/api/errors";
 import { getBatchOrThrow } from "@/lib/batches/get-batch-or-throw";
-import { mayAct, nextState, stateName } from "@/lib/batches/lifecycle";
+import { mayAct, nextState, stateName, TRANSITIONS } from "@/lib/batches/lifecycle";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import type { BatchEventInput } from "@/lib/batches/schema";
 import type { TransitionArgs } from "@/lib/chain/relayer";
@@ -50,8 +50,18 @@ function chainArgs(input: BatchEventInput): TransitionArgs {
   return {};
 }
 
+type RecordOptions = {
+  /** More writes that must commit or roll back together with this step. */
+  within?: (tx: Prisma.TransactionClient) => Promise<void>;
+};
+
 /** Applies one lifecycle step with a compare-and-set on the state, and appends its EPCIS event. */
-export async function recordEvent(tokenId: number, input: BatchEventInput, actor: UserDto) {
+export async function recordEvent(
+  tokenId: number,
+  input: BatchEventInput,
+  actor: UserDto,
+  options: RecordOptions = {},
+) {
   const id = BigInt(tokenId);
   const eventTime = input.eventTime ? new Date(input.eventTime) : new Date();
   const timeZoneOffset = input.timeZoneOffset ?? "+00:00";
@@ -126,6 +136,14 @@ export async function recordEvent(tokenId: number, input: BatchEventInput, actor
         }
         throw error;
       });
+    await options.within?.(tx);
+    // Offers are for a batch that is for sale; whatever took it off the market closes those still open.
+    if (!TRANSITIONS.sell.from.includes(to)) {
+      await tx.purchaseOffer.updateMany({
+        where: { tokenId: id, status: "open" },
+        data: { status: "rejected", decidedAt: new Date() },
+      });
+    }
   });
 
   await onBatchChanged(id);

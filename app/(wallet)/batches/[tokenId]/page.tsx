@@ -119,6 +119,10 @@ export default async function BatchPage({ params }: Props) {
             </dd>
             <dt>State</dt>
             <dd>{STATE_LABELS[batch.stateName]}</dd>
+            <dt>Owner</dt>
+            <dd>
+              <code>{batch.ownerAddress}</code>
+            </dd>
             <dt>Quality score</dt>
             <dd>{batch.qualityScore} / 100</dd>
             <dt>Certifications</dt>

@@ -1,0 +1,11 @@
+import { parseWith } from "@/lib/api/body";
+import { route } from "@/lib/api/handler";
+import { tokenIdSchema } from "@/lib/batches/schema";
+import { acceptOffer } from "@/lib/offers/accept-offer";
+import { offerIdSchema } from "@/lib/offers/schema";
+
+export const POST = route<{ tokenId: string; offerId: string }>("signed-in", async ({ params, user }) => {
+  const tokenId = parseWith(tokenIdSchema, params.tokenId, "tokenId");
+  const offerId = parseWith(offerIdSchema, params.offerId, "offerId");
+  return Response.json(await acceptOffer(tokenId, offerId, user), { status: 201 });
+});
