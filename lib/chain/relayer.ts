@@ -31,7 +31,6 @@ export type RelayerOptions = SignerOptions & {
   confirmations: number;
   batchSize?: number;
   rebroadcastAfterMs?: number;
-  onJobsSettled?: (tokenIds: bigint[]) => Promise<void> | void;
 };
 
 type Call = { data: Hex; gas: bigint };
@@ -197,7 +196,6 @@ export function createRelayer(options: RelayerOptions) {
     }
 
     const head = await client.getBlockNumber();
-    const settled = new Set<bigint>();
     const pending = await db.chainTransaction.findMany({
       where: { chainId, status: "pending" },
       orderBy: { nonce: "asc" },
@@ -219,9 +217,6 @@ export function createRelayer(options: RelayerOptions) {
           data: ok ? { status: "confirmed" } : { status: "failed", error: `Transaction ${tx.hash} reverted` },
         }),
       ]);
-      for (const job of await db.chainJob.findMany({ where: { txId: tx.id }, select: { tokenId: true } })) {
-        settled.add(job.tokenId);
-      }
       if (!ok) log.error({ hash: tx.hash, kind: tx.kind }, "relayed transaction reverted");
     }
 
@@ -230,7 +225,6 @@ export function createRelayer(options: RelayerOptions) {
       where: { status: "confirmed", transaction: { minedBlock: { lte: finalBlock } } },
       data: { status: "final" },
     });
-    if (settled.size && options.onJobsSettled) await options.onJobsSettled([...settled]);
   }
 
   async function step(): Promise<number> {

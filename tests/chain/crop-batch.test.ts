@@ -23,8 +23,8 @@ import { type AnvilInstance, startAnvil } from "@/lib/chain/anvil";
 import { cropBatchAbi } from "@/lib/chain/crop-batch-abi";
 import { deployCropBatch } from "@/lib/chain/deploy-crop-batch";
 import { waitForReceipt } from "@/lib/chain/receipt";
+import { DEV_MNEMONIC } from "@/lib/demo/demo-accounts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
 const HARVESTED = 0;
 const IN_TRANSIT = 1;
 const STORED = 2;
@@ -33,7 +33,7 @@ const CONSUMED = 4;
 const RECALLED = 5;
 const Action = { ship: 0, receive: 1, sell: 2, consume: 3, recall: 4, inspect: 5 } as const;
 
-const account = (index: number): HDAccount => mnemonicToAccount(MNEMONIC, { addressIndex: index });
+const account = (index: number): HDAccount => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });
 const relayerAccount = account(0);
 const farmerAccount = account(1);
 const transporterAccount = account(2);

@@ -24,11 +24,11 @@ import { cropBatchAbi } from "@/lib/chain/crop-batch-abi";
 import { deployCropBatch } from "@/lib/chain/deploy-crop-batch";
 import { waitForReceipt } from "@/lib/chain/receipt";
 import { migrate } from "@/lib/db/migrate";
+import { DEV_MNEMONIC } from "@/lib/demo/demo-accounts";
 import { PrismaClient } from "@/lib/generated/prisma/client";
 import { freshDatabase } from "@/tests/support/fresh-database";
 
-export const MNEMONIC = "test test test test test test test test test test test junk";
-export const devAccount = (index: number): HDAccount => mnemonicToAccount(MNEMONIC, { addressIndex: index });
+export const devAccount = (index: number): HDAccount => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });
 
 export function privateKeyOf(account: HDAccount): Hex {
   const key = account.getHdKey().privateKey;
