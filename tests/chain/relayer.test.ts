@@ -1,16 +1,12 @@
-import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
 import { type Address, createPublicClient, type Hex, http, type PublicClient } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilInstance, findFreePort, startAnvil } from "@/lib/chain/anvil";
 import { cropBatchAbi } from "@/lib/chain/crop-batch-abi";
 import { createRelayer, createSigner, deployStored, type Relayer } from "@/lib/chain/relayer";
-import { migrate } from "@/lib/db/migrate";
 import { DEV_MNEMONIC } from "@/lib/demo/demo-accounts";
-import { PrismaClient } from "@/lib/generated/prisma/client";
-import { freshDatabase } from "@/tests/support/fresh-database";
-import type { ScratchDatabase } from "@/tests/support/scratch-database";
+import type { PrismaClient } from "@/lib/generated/prisma/client";
+import { openTestDatabase, type TestDatabase } from "@/tests/chain/support/chain-world";
 
 const relayerAccount = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 0 });
 const farmer = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 1 }).address;
@@ -28,8 +24,7 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000)
 }
 
 describe("relayer", () => {
-  let database: ScratchDatabase;
-  let pool: pg.Pool;
+  let database: TestDatabase;
   let db: PrismaClient;
   let port: number;
   let anvil: AnvilInstance;
@@ -68,10 +63,8 @@ describe("relayer", () => {
     });
 
   beforeAll(async () => {
-    database = await freshDatabase();
-    await migrate(database.url);
-    pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    db = new PrismaClient({ adapter: new PrismaPg(pool) });
+    database = await openTestDatabase();
+    db = database.db;
     port = await findFreePort();
     await connect();
     const signer = createSigner({ db, client, account: relayerAccount, chainId: 31337 });
@@ -81,9 +74,7 @@ describe("relayer", () => {
 
   afterAll(async () => {
     await anvil?.stop();
-    await db?.$disconnect();
-    await pool?.end();
-    await database?.drop();
+    await database?.close();
   });
 
   it("mints queued batches in one mintBatch and relays lifecycle steps in order", async () => {
