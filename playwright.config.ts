@@ -58,9 +58,24 @@ export default defineConfig({
     },
     { name: "api", testMatch: "api/**/*.spec.ts" },
     {
+      name: "marketplace",
+      testMatch: "marketplace/**/*.spec.ts",
+      use: { browserName: "chromium", viewport: { width: 1280, height: 800 } },
+    },
+    {
       name: "wallet",
       testMatch: "wallet/**/*.spec.ts",
       use: { browserName: "chromium", viewport: { width: 1280, height: 800 } },
+    },
+    {
+      name: "analytics",
+      testMatch: "analytics/**/*.spec.ts",
+      use: { browserName: "chromium", viewport: { width: 1280, height: 800 } },
+    },
+    {
+      name: "verify",
+      testMatch: "verify/**/*.spec.ts",
+      use: { browserName: "chromium", viewport: { width: 1280, height: 800 }, javaScriptEnabled: false },
     },
   ],
   webServer: {
@@ -88,6 +103,8 @@ export default defineConfig({
       DEMO_BATCHES: String(DEMO_BATCHES),
       LOG_LEVEL: "warn",
       SESSION_SECRET,
+      // The scan-anomaly check is driven with X-Forwarded-For, as if behind a proxy.
+      TRUST_PROXY: "true",
     },
   },
 });

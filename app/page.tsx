@@ -29,12 +29,15 @@ export default async function HomePage() {
         <article className="card">
           <h2>Verify a batch</h2>
           <p>
-            Scanned a label? The QR code opens its verification, for example <Link href="/api/verify/1">batch 1</Link>.
+            Scanned a label? The QR code opens its verification, for example <Link href="/verify/1">batch 1</Link>.
           </p>
         </article>
         <article className="card">
           <h2>For buyers</h2>
-          <p>Search the marketplace by crop, certification, quality and harvest date.</p>
+          <p>
+            Search the <Link href="/marketplace">marketplace</Link> by crop, certification, quality and harvest date,
+            and follow the <Link href="/analytics">crop analytics</Link>.
+          </p>
         </article>
         <article className="card">
           <h2>For farmers</h2>

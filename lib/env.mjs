@@ -65,6 +65,7 @@ const schema = z.object({
   EMBEDDED_CHAIN_PORT: z.coerce.number().int().min(1).max(65535).default(58545),
   EMBEDDED_CHAIN_BLOCK_SECONDS: z.coerce.number().int().min(1).max(60).default(1),
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().int().min(10).default(300),
+  TRUST_PROXY: flag.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

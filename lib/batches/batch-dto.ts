@@ -20,6 +20,8 @@ export type BatchDto = {
   ownerAddress: string;
   custodianAddress: string | null;
   contentHash: string;
+  gtin: string | null;
+  lot: string | null;
   chainStatus: string;
   createdAt: string;
   updatedAt: string;
@@ -67,6 +69,8 @@ export function toBatchDto(batch: CropBatch & { farm: Farm }): BatchDto {
     ownerAddress: checksum(batch.ownerAddress),
     custodianAddress: batch.custodianAddress ? checksum(batch.custodianAddress) : null,
     contentHash: batch.contentHash,
+    gtin: batch.gtin,
+    lot: batch.lot,
     chainStatus: batch.chainStatus,
     createdAt: batch.createdAt.toISOString(),
     updatedAt: batch.updatedAt.toISOString(),

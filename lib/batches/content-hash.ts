@@ -11,6 +11,9 @@ export type BatchRecord = {
   farmId: number;
   qualityScore: number;
   metadata: unknown;
+  /** Only in records that have them, so records from before GS1 keys existed hash as they always did. */
+  gtin?: string;
+  lot?: string;
 };
 
 export function sha256Hex(text: string): string {

@@ -29,6 +29,7 @@ export async function createBatch(input: CreateBatchInput, owner: string): Promi
     farmId: input.farmId,
     qualityScore: input.qualityScore,
     metadata: input.metadata,
+    ...(input.gtin && input.lot ? { gtin: input.gtin, lot: input.lot } : {}),
   });
 
   const inserted = await db.$transaction(async (tx) => {
@@ -46,6 +47,8 @@ export async function createBatch(input: CreateBatchInput, owner: string): Promi
           metadata: input.metadata,
           ownerAddress: owner,
           contentHash: hash,
+          gtin: input.gtin ?? null,
+          lot: input.lot ?? null,
           searchText: [input.cropType, input.variety, farm.name, farm.region].filter(Boolean).join(" ").toLowerCase(),
         },
       ],
@@ -99,6 +102,11 @@ export async function createBatch(input: CreateBatchInput, owner: string): Promi
     return { batch: toBatchDto({ ...inserted, farm }), created: true };
   }
   const existing = await db.cropBatch.findUnique({ where: { clientId: input.clientId }, include: { farm: true } });
+  if (!existing && input.gtin && input.lot) {
+    throw new ApiError("conflict", "Another batch already has this GTIN and lot.", [
+      { path: "lot", message: "Already used with this GTIN" },
+    ]);
+  }
   if (!existing) throw new Error(`Batch ${input.clientId} vanished after a conflicting insert`);
   if (existing.contentHash !== hash || existing.ownerAddress !== owner) {
     throw new ApiError("client_id_reused", "This batch id was already used for a different batch.", [

@@ -40,6 +40,25 @@ export const metadataSchema = z
   })
   .strict();
 
+/** GS1 check digit: weights 3 and 1 alternate from the rightmost data digit. */
+function validGs1CheckDigit(digits: string): boolean {
+  let sum = 0;
+  for (let index = digits.length - 2, weight = 3; index >= 0; index -= 1, weight = 4 - weight) {
+    sum += Number(digits[index]) * weight;
+  }
+  return (10 - (sum % 10)) % 10 === Number(digits.at(-1));
+}
+
+/** GTIN-8/12/13/14, stored and looked up as GTIN-14 so every form of one product number is one key. */
+export const gtinSchema = z
+  .string()
+  .regex(/^(\d{8}|\d{12,14})$/, "must be a GTIN of 8, 12, 13 or 14 digits")
+  .refine(validGs1CheckDigit, "has a wrong check digit")
+  .transform((value) => value.padStart(14, "0"));
+
+// GS1 AI (10) allows up to 20 characters of the GS1 82-character set (ISO 646 invariant subset).
+export const lotSchema = z.string().regex(/^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$/, "must be 1-20 GS1 characters");
+
 export const createBatchSchema = z
   .object({
     clientId: z.uuid(),
@@ -51,8 +70,14 @@ export const createBatchSchema = z
     farmId: z.number().int().positive().max(2_147_483_647),
     qualityScore: z.number().int().min(0).max(100),
     metadata: metadataSchema.default({}),
+    gtin: gtinSchema.optional(),
+    lot: lotSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((value) => (value.gtin === undefined) === (value.lot === undefined), {
+    message: "gtin and lot go together: send both or neither",
+    path: ["lot"],
+  });
 
 export type CreateBatchInput = z.infer<typeof createBatchSchema>;
 

@@ -29,6 +29,8 @@ export type Verification = {
   tokenId: number;
   isValid: boolean;
   status: VerificationStatus;
+  /** The reason the latest recall gave, when it gave one. */
+  recallReason: string | null;
   batch: {
     cropType: string;
     variety: string | null;
@@ -87,6 +89,7 @@ async function loadVerification(tokenId: number): Promise<Verification | null> {
     farmId: batch.originFarm,
     qualityScore: batch.qualityScore,
     metadata: batch.metadata,
+    ...(batch.gtin && batch.lot ? { gtin: batch.gtin, lot: batch.lot } : {}),
   });
   const intact = computedHash === batch.contentHash;
   const [token, contract] = await Promise.all([
@@ -109,10 +112,13 @@ async function loadVerification(tokenId: number): Promise<Verification | null> {
         : agrees
           ? "verified"
           : "mismatch";
+  const recall = batch.events.findLast((event) => event.toState === RECALLED);
+  const reason = (recall?.payload as Record<string, unknown> | undefined)?.["gl:reason"];
   return {
     tokenId,
     isValid: status === "verified",
     status,
+    recallReason: typeof reason === "string" ? reason : null,
     batch: {
       cropType: batch.cropType,
       variety: batch.variety,

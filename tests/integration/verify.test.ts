@@ -42,6 +42,7 @@ describe("GET /api/verify/{tokenId}", () => {
       tokenId: batch.tokenId,
       isValid: false,
       status: "pending",
+      recallReason: null,
       batch: {
         cropType: "pear",
         variety: "Conference",
@@ -123,6 +124,7 @@ describe("GET /api/verify/{tokenId}", () => {
     expect(after.body).toMatchObject({
       isValid: false,
       status: "recalled",
+      recallReason: "E. coli found in the washing water",
       batch: { state: 5, stateName: "recalled" },
     });
     expect(after.body.timeline.map((e: { bizStep: string }) => e.bizStep)).toEqual(["commissioning", "holding"]);

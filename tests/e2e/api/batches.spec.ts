@@ -43,6 +43,8 @@ test("the farmer creates a batch on farm 1, reads it back and the verify endpoin
     quantity: input.quantity,
     unit: input.unit,
     harvestDate: input.harvestDate,
+    gtin: null,
+    lot: null,
     farm: { id: 1, name: farm1.name, region: farm1.region, country: farm1.country },
     qualityScore: input.qualityScore,
     metadata: input.metadata,
@@ -87,6 +89,7 @@ test("the farmer creates a batch on farm 1, reads it back and the verify endpoin
     tokenId: created.tokenId,
     isValid: true,
     status: "verified",
+    recallReason: null,
     batch: {
       cropType: E2E_CROP,
       variety: input.variety,

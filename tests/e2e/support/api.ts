@@ -27,6 +27,8 @@ export type BatchInput = {
     notes?: string;
     attributes?: Record<string, string | number | boolean>;
   };
+  gtin?: string;
+  lot?: string;
 };
 
 /** YYYY-MM-DD (UTC) `days` from today; negative is the past. */
@@ -61,6 +63,7 @@ export function expectedContentHash(input: BatchInput): string {
     farmId: input.farmId,
     qualityScore: input.qualityScore,
     metadata: input.metadata ?? {},
+    ...(input.gtin && input.lot ? { gtin: input.gtin.padStart(14, "0"), lot: input.lot } : {}),
   });
   if (canonical === undefined) throw new Error("record cannot be canonicalized");
   return createHash("sha256").update(canonical).digest("hex");

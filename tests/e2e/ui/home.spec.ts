@@ -36,7 +36,7 @@ test("the home page shows the ledger's counts", async ({ page, request }, testIn
     `${DEMO_FARMS} farms`,
     `${events.toLocaleString("en")} custody events`,
   ]);
-  await expect(page.getByRole("link", { name: "batch 1" })).toHaveAttribute("href", "/api/verify/1");
+  await expect(page.getByRole("link", { name: "batch 1" })).toHaveAttribute("href", "/verify/1");
 
   const screenshot = testInfo.outputPath("home.png");
   await page.screenshot({ path: screenshot, fullPage: true });

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { cache } from "react";
 import { BatchActions } from "@/components/batch-actions";
+import { BatchQr } from "@/components/verify/batch-qr";
 import { ApiError } from "@/lib/api/errors";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
 import { getBatchOrThrow } from "@/lib/batches/get-batch-or-throw";
@@ -138,6 +139,11 @@ export default async function BatchPage({ params }: Props) {
               )}
             </dd>
           </dl>
+        </section>
+
+        <section className="card" aria-labelledby="label-heading">
+          <h2 id="label-heading">Label</h2>
+          <BatchQr tokenId={batch.tokenId} />
         </section>
 
         <section className="card" aria-labelledby="actions-heading">

@@ -1,0 +1,239 @@
+import { headers } from "next/headers";
+import { notFound } from "next/navigation";
+import { after } from "next/server";
+import { cache } from "react";
+import { ApiError } from "@/lib/api/errors";
+import type { TimelineEntry } from "@/lib/batches/batch-dto";
+import type { StateName } from "@/lib/batches/lifecycle";
+import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
+import { getScanStatus } from "@/lib/scans/get-scan-status";
+import { networkPrefix } from "@/lib/scans/network-prefix";
+import { recordScan } from "@/lib/scans/record-scan";
+import { getVerification, type Verification } from "@/lib/verify/get-verification";
+import styles from "./verification-view.module.css";
+
+const STATE_LABELS: Record<StateName, string> = {
+  harvested: "Harvested",
+  in_transit: "In transit",
+  stored: "Stored",
+  sold: "Sold",
+  consumed: "Consumed",
+  recalled: "Recalled",
+};
+
+const STEP_LABELS: Record<string, string> = {
+  commissioning: "Harvested and recorded",
+  shipping: "Shipped",
+  receiving: "Received",
+  retail_selling: "Sold",
+  decommissioning: "Consumed",
+  holding: "Recalled",
+  inspecting: "Inspected",
+};
+
+const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeZone: "UTC" });
+const dateTimeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+
+type Verdict = { tone: "good" | "neutral" | "bad" | "recalled"; title: string; detail: string };
+
+function verdictOf(verification: Verification): Verdict {
+  switch (verification.status) {
+    case "verified":
+      return {
+        tone: "good",
+        title: "Verified",
+        detail: "This record is intact and matches what is written on the blockchain.",
+      };
+    case "pending":
+      return {
+        tone: "neutral",
+        title: "Pending: not yet anchored on chain",
+        detail:
+          "The record is intact, but it has not been written to the blockchain yet, so it cannot be checked against it. New batches are usually anchored within minutes.",
+      };
+    case "mismatch":
+      return {
+        tone: "bad",
+        title: "Not verified",
+        detail:
+          "The blockchain disagrees with this record: its fingerprint, owner or state differ from what was anchored.",
+      };
+    case "tampered":
+      return {
+        tone: "bad",
+        title: "Not verified",
+        detail: "This record was changed after it was written: it no longer matches its own fingerprint.",
+      };
+    case "recalled":
+      return {
+        tone: "recalled",
+        title: "Recalled",
+        detail: "This batch has been recalled. Do not eat it; return it to the shop or throw it away.",
+      };
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function place(readPoint: string | null): string | null {
+  const match = readPoint?.match(/^geo:(-?[\d.]+),(-?[\d.]+)$/);
+  return match ? `near ${match[1]}, ${match[2]}` : null;
+}
+
+function yesNo(value: boolean | null): string {
+  return value === null ? "Not stated" : value ? "Yes" : "No";
+}
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+function TimelineItem({ entry }: { entry: TimelineEntry }) {
+  const where = place(entry.readPoint);
+  return (
+    <li>
+      <strong>{STEP_LABELS[entry.bizStep] ?? entry.bizStep}</strong>
+      <span className={styles.meta}>
+        <time dateTime={entry.eventTime}>{dateTimeFormat.format(new Date(entry.eventTime))} UTC</time>
+        {where && ` · ${where}`}
+      </span>
+      <span className={styles.meta}>Batch {STATE_LABELS[entry.stateName].toLowerCase()}</span>
+    </li>
+  );
+}
+
+function Proof({ verification }: { verification: Verification }) {
+  const { proof } = verification;
+  const { chain } = proof;
+  const rows: { label: string; value: string | number | null; why: string }[] = [
+    {
+      label: "Record hash",
+      value: proof.recordHash,
+      why: "The fingerprint (SHA-256) taken of the record when the farmer logged it.",
+    },
+    {
+      label: "Computed hash",
+      value: proof.computedHash,
+      why: "The same fingerprint computed again now from the stored record; it must equal the record hash.",
+    },
+    { label: "Chain id", value: chain.chainId, why: "Which blockchain network the record is anchored on." },
+    { label: "Contract", value: chain.contract, why: "The address of the smart contract that holds every batch." },
+    {
+      label: "Token id",
+      value: chain.tokenId,
+      why: "This batch's number in that contract; it is the number on the label.",
+    },
+    {
+      label: "Mint transaction",
+      value: chain.txHash,
+      why: "The blockchain transaction that first wrote this batch's fingerprint.",
+    },
+    { label: "Block", value: chain.blockNumber, why: "The block of the chain that transaction was included in." },
+  ];
+  return (
+    <dl className={styles.proof}>
+      {rows.map((row) => (
+        <div key={row.label}>
+          <dt>{row.label}</dt>
+          <dd>
+            <code>{row.value ?? "Not yet on chain"}</code>
+            <span className={styles.why}>{row.why}</span>
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/**
+ * Call from generateMetadata too: a notFound() thrown only while the page body renders leaves Next with an error
+ * shell that needs JavaScript to show the not-found page; thrown from metadata, it is server-rendered with a 404.
+ */
+export const loadVerification = cache(async (tokenId: number): Promise<Verification> => {
+  try {
+    return await getVerification(tokenId);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "not_found") notFound();
+    throw error;
+  }
+});
+
+/** The consumer's verification of one batch: plain HTML, no client code, so it works on any phone. */
+export async function VerificationView({ tokenId }: { tokenId: number }) {
+  const [verification, scans, requestHeaders] = await Promise.all([
+    loadVerification(tokenId),
+    getScanStatus(tokenId),
+    headers(),
+  ]);
+  const network = networkPrefix(requestHeaders.get(CLIENT_ADDRESS_HEADER));
+  after(() => recordScan(tokenId, network));
+  const verdict = verdictOf(verification);
+  const { batch } = verification;
+  return (
+    <main className={styles.page}>
+      <section className={`${styles.verdict} ${styles[verdict.tone]}`} aria-labelledby="verdict">
+        <h1 id="verdict">{verdict.title}</h1>
+        <p>{verdict.detail}</p>
+        {verification.status === "recalled" && verification.recallReason && (
+          <p className={styles.reason}>
+            <strong>Reason:</strong> {verification.recallReason}
+          </p>
+        )}
+      </section>
+
+      {scans.flagged && (
+        <section className={styles.warning} aria-labelledby="copy-warning">
+          <h2 id="copy-warning">This label has been scanned in many places at once — it may be a copy</h2>
+          <p>A genuine label is rarely scanned from so many different networks so quickly. Buy with care.</p>
+        </section>
+      )}
+
+      <section aria-labelledby="batch">
+        <h2 id="batch">
+          {capitalize(batch.cropType)}
+          {batch.variety && ` · ${batch.variety}`}
+          <span className={styles.token}> batch #{tokenId}</span>
+        </h2>
+        <dl className={styles.facts}>
+          <Fact label="Crop">{capitalize(batch.cropType)}</Fact>
+          <Fact label="Variety">{batch.variety ?? "Not stated"}</Fact>
+          <Fact label="Farm">
+            {batch.farm.name}, {batch.farm.region}
+          </Fact>
+          <Fact label="Harvested">
+            <time dateTime={batch.harvestDate}>{dateFormat.format(new Date(`${batch.harvestDate}T00:00:00Z`))}</time>
+          </Fact>
+          <Fact label="Quality">{batch.qualityScore} / 100</Fact>
+          <Fact label="Certifications">
+            {batch.certifications.length ? batch.certifications.join(", ") : "None stated"}
+          </Fact>
+          <Fact label="Organic">{yesNo(batch.organic)}</Fact>
+          <Fact label="Grade">{batch.grade ?? "Not stated"}</Fact>
+          <Fact label="Now">{STATE_LABELS[batch.stateName]}</Fact>
+        </dl>
+      </section>
+
+      <section aria-labelledby="journey">
+        <h2 id="journey">Journey</h2>
+        <ol className={styles.timeline}>
+          {verification.timeline.map((entry) => (
+            <TimelineItem key={entry.eventId} entry={entry} />
+          ))}
+        </ol>
+      </section>
+
+      <section aria-labelledby="proof">
+        <h2 id="proof">Proof</h2>
+        <p className={styles.why}>Anyone can check these values against the public blockchain.</p>
+        <Proof verification={verification} />
+      </section>
+    </main>
+  );
+}
