@@ -1,0 +1,219 @@
+import type { Page, TestInfo } from "@playwright/test";
+import { type BatchSummary, search, searchAll } from "../support/api";
+import { expect, test } from "../support/fixtures";
+
+const FOR_SALE = [0, 1, 2];
+const SEARCH_PATH = "/api/crop-batches/search";
+const ROWS = '[data-testid="batch-row"]';
+
+function searchRequests(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === SEARCH_PATH) seen.push(request.postData() ?? "");
+  });
+  return seen;
+}
+
+function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  return errors;
+}
+
+async function renderedIds(page: Page): Promise<number[]> {
+  return page
+    .locator(`${ROWS} a`)
+    .evaluateAll((links) => links.map((link) => Number(link.getAttribute("href")?.split("/").pop())));
+}
+
+/** The rendered rows are the first ones the API returns for the same filter, in its order. */
+async function expectFirstRows(page: Page, expected: BatchSummary[]): Promise<void> {
+  const ids = expected.map((row) => row.tokenId);
+  await expect
+    .poll(async () => {
+      const shown = await renderedIds(page);
+      return shown.length >= Math.min(ids.length, 3) && shown.join() === ids.slice(0, shown.length).join();
+    })
+    .toBe(true);
+}
+
+/** Selects change the URL only once React has hydrated the form. */
+async function open(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await page.waitForLoadState("networkidle");
+}
+
+async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  await testInfo.attach(name, { path, contentType: "image/png" });
+}
+
+test("the first page is server-rendered and not fetched again", async ({ page, request }, testInfo) => {
+  const expected = await search(request, { states: FOR_SALE, limit: 30 });
+  const html = await (await request.get("/marketplace")).text();
+  expect(html.match(/data-testid="batch-row"/g)?.length ?? 0).toBeGreaterThanOrEqual(5);
+  const first = expected.results[0];
+  expect(html).toContain(`href="/batches/${first?.tokenId}"`);
+
+  const requests = searchRequests(page);
+  const errors = pageErrors(page);
+  const response = await page.goto("/marketplace");
+  expect(response?.status()).toBe(200);
+  await expect(page).toHaveTitle("Marketplace · GreenLedger");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Marketplace");
+  await expectFirstRows(page, expected.results);
+  await page.waitForLoadState("networkidle");
+  expect(requests).toEqual([]);
+  await expect(page.locator(`${ROWS} img`).first()).toHaveAttribute("loading", "lazy");
+  await screenshot(page, testInfo, "marketplace-desktop");
+  expect(errors).toEqual([]);
+});
+
+test("the home page links to the marketplace", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("link", { name: "marketplace" }).click();
+  await expect(page).toHaveURL(/\/marketplace$/);
+});
+
+test("crop and certification filters live in the URL; reload and back keep them", async ({ page, request }) => {
+  await open(page, "/marketplace");
+  await page.getByLabel("Crop type").selectOption("tomato");
+  await expect(page).toHaveURL(/\/marketplace\?crop=tomato$/);
+  const tomatoes = await search(request, { cropType: "tomato", states: FOR_SALE, limit: 30 });
+  await expectFirstRows(page, tomatoes.results);
+
+  await page.getByLabel("Certification", { exact: true }).selectOption("EU Organic");
+  await expect(page).toHaveURL(/crop=tomato&cert=EU\+Organic$/);
+  const organic = await search(request, {
+    cropType: "tomato",
+    certification: "EU Organic",
+    states: FOR_SALE,
+    limit: 30,
+  });
+  expect(organic.results.length).toBeGreaterThan(0);
+  await expectFirstRows(page, organic.results);
+  for (const row of await page.locator(ROWS).all()) await expect(row.getByText("EU Organic")).toBeVisible();
+
+  await page.reload();
+  await expect(page.getByLabel("Crop type")).toHaveValue("tomato");
+  await expect(page.getByLabel("Certification", { exact: true })).toHaveValue("EU Organic");
+  await expectFirstRows(page, organic.results);
+
+  await page.goBack();
+  await expect(page).toHaveURL(/\/marketplace\?crop=tomato$/);
+  await expect(page.getByLabel("Certification", { exact: true })).toHaveValue("");
+  await expectFirstRows(page, tomatoes.results);
+});
+
+test("quality, state and region filters narrow the list", async ({ page, request }) => {
+  const [region] = (await searchAll(request, { states: [2] })).map((row) => row.farm.region);
+  if (!region) throw new Error("no stored batch in the demo data");
+  await open(page, "/marketplace");
+  await page.getByLabel("Minimum quality").fill("80");
+  await page.getByLabel("Minimum quality").press("Enter");
+  await expect(page).toHaveURL(/\?minQuality=80$/);
+  await expectFirstRows(page, (await search(request, { minQuality: 80, states: FOR_SALE, limit: 30 })).results);
+
+  await page.getByLabel("State").selectOption({ label: "Stored" });
+  await expect(page).toHaveURL(/minQuality=80&state=2$/);
+  await page.getByLabel("Region").selectOption(region);
+  await expect(page).toHaveURL(
+    new RegExp(`minQuality=80&state=2&region=${encodeURIComponent(region).replace(/%20/g, "\\+")}$`),
+  );
+  const expected = await search(request, { minQuality: 80, states: [2], region, limit: 30 });
+  if (expected.results.length) await expectFirstRows(page, expected.results);
+  else await expect(page.getByText("No batches match these filters.")).toBeVisible();
+  for (const row of await page.locator(ROWS).all()) {
+    await expect(row.getByText("Stored", { exact: true })).toBeVisible();
+    await expect(row).toContainText(region);
+  }
+
+  await page.reload();
+  await expect(page.getByLabel("Minimum quality")).toHaveValue("80");
+  await expect(page.getByLabel("State")).toHaveValue("2");
+  await expect(page.getByLabel("Region")).toHaveValue(region);
+});
+
+test("harvest dates and free text filter the list", async ({ page, request }) => {
+  const all = await searchAll(request, { states: FOR_SALE });
+  const to = all[10]?.harvestDate;
+  const from = all[60]?.harvestDate;
+  if (!from || !to) throw new Error("too few demo batches");
+  await open(page, "/marketplace");
+  await page.getByLabel("Harvested from").fill(from);
+  await page.getByLabel("Harvested to").fill(to);
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(page).toHaveURL(new RegExp(`\\?from=${from}&to=${to}$`));
+  await expectFirstRows(
+    page,
+    (await search(request, { harvestedFrom: from, harvestedTo: to, states: FOR_SALE, limit: 30 })).results,
+  );
+
+  await page.getByLabel("Search crops, varieties and farms").fill("marzano");
+  await page.getByLabel("Search crops, varieties and farms").press("Enter");
+  await expect(page).toHaveURL(new RegExp(`\\?q=marzano&from=${from}&to=${to}$`));
+  const expected = await search(request, {
+    q: "marzano",
+    harvestedFrom: from,
+    harvestedTo: to,
+    states: FOR_SALE,
+    limit: 30,
+  });
+  if (expected.results.length) await expectFirstRows(page, expected.results);
+  else await expect(page.getByText("No batches match these filters.")).toBeVisible();
+  for (const row of await page.locator(ROWS).all()) await expect(row).toContainText("San Marzano");
+
+  await page.goBack();
+  await expect(page.getByLabel("Search crops, varieties and farms")).toHaveValue("");
+  await expect(page.getByLabel("Harvested from")).toHaveValue(from);
+});
+
+test("scrolling loads page after page by cursor while the DOM stays bounded", async ({ page, request }) => {
+  const every = (await searchAll(request, {})).map((row) => row.tokenId);
+  const requests = searchRequests(page);
+  await open(page, "/marketplace?state=any&pageSize=10");
+  await expectFirstRows(page, (await search(request, { limit: 10 })).results);
+  let maxRows = 0;
+  for (let pages = 1; pages <= 6; pages += 1) {
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await expect.poll(() => requests.length).toBeGreaterThanOrEqual(pages);
+    await expect(page.getByRole("status")).not.toHaveText(/Loading/);
+    maxRows = Math.max(maxRows, await page.locator(ROWS).count());
+  }
+  expect(requests.length).toBeGreaterThanOrEqual(5);
+  for (const body of requests) expect(JSON.parse(body)).toMatchObject({ limit: 10, cursor: expect.any(String) });
+  expect(maxRows).toBeLessThanOrEqual(40);
+  const shown = await renderedIds(page);
+  const start = every.indexOf(shown[0] ?? -1);
+  expect(start).toBeGreaterThanOrEqual(40);
+  expect(shown).toEqual(every.slice(start, start + shown.length));
+});
+
+test("a row opens the batch's detail page", async ({ page }) => {
+  await open(page, "/marketplace");
+  const row = page.locator(ROWS).first();
+  const href = await row.locator("a").getAttribute("href");
+  await row.click();
+  // The detail page is the first to load the wallet bundle.
+  await expect(page).toHaveURL(new RegExp(`${href}$`), { timeout: 15_000 });
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+});
+
+test.describe("on a phone", () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+
+  test("renders without horizontal scrolling", async ({ page }, testInfo) => {
+    await page.goto("/marketplace");
+    await expect(page.locator(ROWS).first()).toBeVisible();
+    const widths = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    await screenshot(page, testInfo, "marketplace-phone");
+  });
+});
