@@ -2,9 +2,7 @@ import http from "node:http";
 import path from "node:path";
 import next from "next";
 import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
-import { ApiError } from "@/lib/api/errors";
 import { verificationKey } from "@/lib/batches/on-batch-changed";
-import { tokenIdSchema } from "@/lib/batches/schema";
 import { closeCache, invalidate } from "@/lib/cache/tiered-cache";
 import { startChain } from "@/lib/chain/start-chain";
 import { closeDatabase, db } from "@/lib/db/client";
@@ -12,12 +10,10 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/
 import { migrate } from "@/lib/db/migrate";
 import { seedDemoData } from "@/lib/demo/seed-demo-data";
 import { env } from "@/lib/env.mjs";
+import { createGateway } from "@/lib/http/gateway";
 import { purgeExpiredIdempotencyKeys } from "@/lib/idempotency/with-idempotency";
 import { log } from "@/lib/log";
-import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
 import { stopScans } from "@/lib/scans/record-scan";
-import { findTokenByGs1 } from "@/lib/verify/find-token-by-gs1";
-import { getVerification } from "@/lib/verify/get-verification";
 
 let embedded: EmbeddedPostgres | undefined;
 if (env.database.embedded) {
@@ -44,107 +40,7 @@ const chain = await startChain({
 const app = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
 await app.prepare();
 const handle = app.getRequestHandler();
-// Next answers a path it cannot percent-decode with a plain-text 500; it is the caller's mistake.
-function malformedPath(url: string): boolean {
-  try {
-    decodeURIComponent(url.split("?")[0] ?? "");
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-const badPath = JSON.stringify(
-  new ApiError("bad_request", "The URL path is not validly percent-encoded.", [
-    { path: "(url)", message: "Invalid percent-encoding" },
-  ]).toBody(),
-);
-
-// A phone camera opens these links: small self-contained pages, readable without JavaScript. Next cannot answer 400
-// from a page, and its 404 for a dynamic page here needs JavaScript to show its text.
-function statusPage(title: string, paragraph: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="theme-color" content="#1f6f43">
-<title>${title} · GreenLedger</title><style>
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#17211b;background:#f7f8f4;line-height:1.5}
-main{max-width:40rem;margin:0 auto;padding:2rem 1.25rem}h1{color:#154d2f;margin:0 0 .5rem}a{color:#154d2f}
-</style></head><body><main><h1>${title}</h1><p>${paragraph}</p>
-<p><a href="/">Go to GreenLedger</a></p></main></body></html>`;
-}
-
-const badTokenPage = statusPage(
-  "This is not a batch code",
-  "The link should end in the batch number printed on the label, such as <code>/verify/1234</code>. The code may have been scanned only in part: try scanning it again, or type the number printed under the QR code.",
-);
-const unknownTokenPage = statusPage(
-  "We could not find this batch",
-  "No batch has this number. Check the number printed under the QR code; if it matches, the label may not be genuine, and the shop that sold it should know.",
-);
-
-function sendPage(request: http.IncomingMessage, response: http.ServerResponse, status: number, page: string): void {
-  response.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-  response.end(request.method === "HEAD" ? undefined : page);
-}
-
-// Next marks every dynamic page private; the verification is public and the same for everyone, so edges may keep it.
-const VERIFY_CACHE = "public, s-maxage=300, stale-while-revalidate=600";
-const verifyPath = /^\/verify\/([^/]*)\/?$/;
-const digitalLinkPath = /^\/01\/([^/]+)\/10\/([^/]+)\/?$/;
-
-function clientAddress(request: http.IncomingMessage): string {
-  const forwarded = env.TRUST_PROXY ? request.headers["x-forwarded-for"] : undefined;
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-  return first || request.socket.remoteAddress || "";
-}
-
-// Next reads rawHeaders, so the header is replaced there too; a client cannot send its own.
-function setClientAddress(request: http.IncomingMessage): void {
-  const address = clientAddress(request);
-  const raw = request.rawHeaders;
-  for (let index = raw.length - 2; index >= 0; index -= 2) {
-    if (raw[index]?.toLowerCase() === CLIENT_ADDRESS_HEADER) raw.splice(index, 2);
-  }
-  raw.push(CLIENT_ADDRESS_HEADER, address);
-  request.headers[CLIENT_ADDRESS_HEADER] = address;
-}
-
-function publicCache(response: http.ServerResponse): void {
-  const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => http.ServerResponse;
-  response.writeHead = ((statusCode: number, ...rest: unknown[]) => {
-    if (statusCode === 200) response.setHeader("cache-control", VERIFY_CACHE);
-    return writeHead(statusCode, ...rest);
-  }) as typeof response.writeHead;
-}
-
-async function isUnknownToken(tokenId: number): Promise<boolean> {
-  return getVerification(tokenId).then(
-    () => false,
-    (error: unknown) => error instanceof ApiError && error.code === "not_found",
-  );
-}
-
-const server = http.createServer(async (request, response) => {
-  const url = request.url ?? "/";
-  if (malformedPath(url)) {
-    response.writeHead(400, { "content-type": "application/json" }).end(badPath);
-    return;
-  }
-  const pathname = url.split("?")[0] ?? "/";
-  const verify = pathname.match(verifyPath);
-  if (verify) {
-    const tokenId = tokenIdSchema.safeParse(decodeURIComponent(verify[1] ?? ""));
-    if (!tokenId.success) return sendPage(request, response, 400, badTokenPage);
-    // getVerification is cached, so the page Next renders next reuses this lookup.
-    if (await isUnknownToken(tokenId.data)) return sendPage(request, response, 404, unknownTokenPage);
-  }
-  const digitalLink = pathname.match(digitalLinkPath);
-  if (digitalLink && (await findTokenByGs1(digitalLink[1] ?? "", decodeURIComponent(digitalLink[2] ?? ""))) === null) {
-    return sendPage(request, response, 404, unknownTokenPage);
-  }
-  if (verify || digitalLink) publicCache(response);
-  setClientAddress(request);
-  void handle(request, response);
-});
+const server = http.createServer(createGateway(handle));
 await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
 log.info({ url: `http://${env.HOST}:${env.PORT}` }, "GreenLedger is ready");
 
