@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { RowComponentProps } from "react-window";
-import type { StateName } from "@/lib/batches/lifecycle";
+import { STATE_LABELS, UNIT_LABELS } from "@/lib/batches/labels";
 import type { BatchSummary } from "@/lib/batches/search-batches";
 import styles from "./marketplace.module.css";
 
@@ -22,17 +22,6 @@ const CROP_ICONS = new Set([
   "carrot",
   "onion",
 ]);
-
-const UNIT_LABELS: Record<string, string> = { KGM: "kg", TNE: "t", LBR: "lb", H87: "pieces" };
-
-export const STATE_LABELS: Record<StateName, string> = {
-  harvested: "Harvested",
-  in_transit: "In transit",
-  stored: "Stored",
-  sold: "Sold",
-  consumed: "Consumed",
-  recalled: "Recalled",
-};
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
 const quantityFormat = new Intl.NumberFormat("en", { maximumFractionDigits: 3 });

@@ -3,8 +3,9 @@
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
 import type { Facets } from "@/lib/batches/get-facets";
+import { STATE_LABELS } from "@/lib/batches/labels";
 import { STATES } from "@/lib/batches/lifecycle";
-import { capitalize, STATE_LABELS } from "./batch-row";
+import { capitalize } from "./batch-row";
 import styles from "./marketplace.module.css";
 import { type Filters, filtersToQuery, type StateChoice } from "./url-filters";
 

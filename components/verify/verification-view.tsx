@@ -4,32 +4,13 @@ import { after } from "next/server";
 import { cache } from "react";
 import { ApiError } from "@/lib/api/errors";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
-import type { StateName } from "@/lib/batches/lifecycle";
+import { STATE_LABELS, STEP_LABELS } from "@/lib/batches/labels";
 import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
 import { getScanStatus } from "@/lib/scans/get-scan-status";
 import { networkPrefix } from "@/lib/scans/network-prefix";
 import { recordScan } from "@/lib/scans/record-scan";
 import { getVerification, type Verification } from "@/lib/verify/get-verification";
 import styles from "./verification-view.module.css";
-
-const STATE_LABELS: Record<StateName, string> = {
-  harvested: "Harvested",
-  in_transit: "In transit",
-  stored: "Stored",
-  sold: "Sold",
-  consumed: "Consumed",
-  recalled: "Recalled",
-};
-
-const STEP_LABELS: Record<string, string> = {
-  commissioning: "Harvested and recorded",
-  shipping: "Shipped",
-  receiving: "Received",
-  retail_selling: "Sold",
-  decommissioning: "Consumed",
-  holding: "Recalled",
-  inspecting: "Inspected",
-};
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeZone: "UTC" });
 const dateTimeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });

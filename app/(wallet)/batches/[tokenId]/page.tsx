@@ -6,32 +6,11 @@ import { BatchQr } from "@/components/verify/batch-qr";
 import { ApiError } from "@/lib/api/errors";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
 import { getBatchOrThrow } from "@/lib/batches/get-batch-or-throw";
-import type { StateName } from "@/lib/batches/lifecycle";
+import { STATE_LABELS, STEP_LABELS, UNIT_LABELS } from "@/lib/batches/labels";
 import { tokenIdSchema } from "@/lib/batches/schema";
 import styles from "./batch.module.css";
 
 type Props = { params: Promise<{ tokenId: string }> };
-
-const UNIT_LABELS: Record<string, string> = { KGM: "kg", TNE: "t", LBR: "lb", H87: "pieces" };
-
-const STATE_LABELS: Record<StateName, string> = {
-  harvested: "Harvested",
-  in_transit: "In transit",
-  stored: "Stored",
-  sold: "Sold",
-  consumed: "Consumed",
-  recalled: "Recalled",
-};
-
-const STEP_LABELS: Record<string, string> = {
-  commissioning: "Harvested and recorded",
-  shipping: "Shipped",
-  receiving: "Received",
-  retail_selling: "Sold",
-  decommissioning: "Consumed",
-  holding: "Recalled",
-  inspecting: "Inspected",
-};
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
 const dateTimeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
