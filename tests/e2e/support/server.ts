@@ -1,8 +1,10 @@
 /** One place for the test server's settings: playwright.config.ts starts it with these, the helpers talk to it. */
-export const PORT = 3100;
+// E2E_PORT_BASE moves all three ports, so two checkouts on one machine can run the suite side by side.
+const base = Number(process.env.E2E_PORT_BASE ?? 0);
+export const PORT = 3100 + base;
 export const HOST = "127.0.0.1";
-export const EMBEDDED_DB_PORT = 54339;
-export const EMBEDDED_CHAIN_PORT = 58539;
+export const EMBEDDED_DB_PORT = 54339 + base;
+export const EMBEDDED_CHAIN_PORT = 58539 + base;
 export const BASE_URL = `http://${HOST}:${PORT}`;
 // The SIWE domain is the host of PUBLIC_BASE_URL, which need not be the address the client connects to.
 export const PUBLIC_BASE_URL = `http://localhost:${PORT}`;
