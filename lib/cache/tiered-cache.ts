@@ -244,6 +244,12 @@ async function removeFromRedis(redis: Redis, keys: readonly string[], tags: read
   if (names.length) await redis.del(...names);
 }
 
+async function publish(from: Cache, redis: Redis, keys: string[], tags: string[]): Promise<void> {
+  const message: Invalidation = { origin: from.id, keys, tags };
+  await redis.publish(env.REDIS_KEY_PREFIX + CHANNEL, JSON.stringify(message));
+}
+
+/** Invalidations Redis missed: cleaned from L2 and sent to the other instances once it answers again. */
 async function sendUnsent(target: Cache): Promise<void> {
   const redis = target.redis;
   const keys = [...target.unsent.keys];
@@ -251,6 +257,7 @@ async function sendUnsent(target: Cache): Promise<void> {
   if (!redis || (!keys.length && !tags.length)) return;
   try {
     await removeFromRedis(redis, keys, tags);
+    await publish(target, redis, keys, tags);
     for (const name of keys) target.unsent.keys.delete(name);
     for (const tag of tags) target.unsent.tags.delete(tag);
   } catch (error) {
@@ -265,10 +272,9 @@ export async function invalidateAll({ keys = [], tags = [] }: { keys?: string[];
   if (!redis || (!keys.length && !tags.length)) return;
   try {
     await removeFromRedis(redis, keys, tags);
-    const message: Invalidation = { origin: cache.id, keys, tags };
-    await redis.publish(env.REDIS_KEY_PREFIX + CHANNEL, JSON.stringify(message));
+    await publish(cache, redis, keys, tags);
   } catch (error) {
-    // Other instances clear their L1 when their subscription comes back; L2 is cleaned once Redis answers.
+    // Sent again once Redis answers (sendUnsent); until then this instance does not read them from L2.
     metrics.errors.inc({ kind: "redis" });
     log.warn({ err: error }, "cache invalidation did not reach redis; will retry");
     for (const name of keys) cache.unsent.keys.add(name);
