@@ -101,6 +101,8 @@ function sendError(response: http.ServerResponse, error: ApiError): void {
 // Every /api/ call counts against the caller's address, except the probes an operator's tools make.
 const unlimited = new Set(["/api/health", "/api/metrics"]);
 const apiVerifyPath = /^\/api\/verify\/([^/?]+)$/;
+// What Next adds to every App Router answer; the e2e check compares both paths' headers, so a change shows there.
+const NEXT_VARY = "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch";
 
 /**
  * A cached verification answered here, byte for byte what the Next route answers (same body, validators and
@@ -116,7 +118,7 @@ function serveCachedVerification(request: http.IncomingMessage, response: http.S
   if (!verification) return false;
   const answer = verificationAnswer(verification, request.headers["if-none-match"]);
   metrics.fastPath.inc();
-  response.writeHead(answer.status, answer.headers);
+  response.writeHead(answer.status, { vary: NEXT_VARY, ...answer.headers });
   response.end(answer.body ?? undefined);
   return true;
 }
