@@ -50,6 +50,8 @@ function connect(cache: Cache): void {
     connectTimeout: 1_000,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
+    // Commands issued in one tick (many requests' cache reads and rate-limit counts) share one round trip.
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
   });
   redis.on("error", (error) => log.debug({ err: error }, "redis unavailable"));
