@@ -284,10 +284,6 @@ export async function invalidateAll({ keys = [], tags = [] }: { keys?: string[];
   }
 }
 
-export function invalidate(...names: string[]): Promise<void> {
-  return invalidateAll({ keys: names });
-}
-
 export async function closeCache(): Promise<void> {
   cache.subscriber?.disconnect();
   cache.redis?.disconnect();

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cached, invalidate } from "@/lib/cache/tiered-cache";
+import { cached, invalidateAll } from "@/lib/cache/tiered-cache";
 import { type CacheInstance, startCacheInstance } from "@/tests/support/cache-instance";
 import { type RedisServer, startRedisServer } from "@/tests/support/redis-server";
 import { until } from "@/tests/support/until";
@@ -21,7 +21,7 @@ describe("tiered cache: single flight", () => {
     expect(await answers).toEqual(Array(20).fill("once"));
     expect(await cached(name, loader)).toBe("once");
     expect(loads).toBe(1);
-    await invalidate(name);
+    await invalidateAll({ keys: [name] });
     const again = cached(name, loader);
     await expect.poll(() => loads).toBe(2);
     release("twice");
