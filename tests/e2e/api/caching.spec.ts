@@ -49,7 +49,9 @@ test.describe("HTTP caching of verifications on the production server", () => {
     expect(page.headers()["cache-tag"]).toMatch(/^token-4,crop-[a-z0-9-]+$/);
   });
 
-  test("GET /api/metrics serves Prometheus text with latency histograms, cache tiers and pools", async ({ request }) => {
+  test("GET /api/metrics serves Prometheus text with latency histograms, cache tiers and pools", async ({
+    request,
+  }) => {
     await request.get("/api/verify/5");
     const response = await request.get("/api/metrics");
     expect(response.status()).toBe(200);
