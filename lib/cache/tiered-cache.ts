@@ -131,6 +131,16 @@ export function cacheRedis(): Redis | null {
   return cache.redis;
 }
 
+/**
+ * Runs `operation` on Redis behind the cache's circuit breaker: undefined without Redis, while the circuit is open,
+ * or when it fails or times out, so callers fall back instead of waiting on a sick Redis.
+ */
+export function withRedis<T>(operation: (redis: Redis) => Promise<T>): Promise<T | undefined> {
+  const redis = cache.redis;
+  if (!redis) return Promise.resolve(undefined);
+  return cache.breaker.run(() => operation(redis), undefined);
+}
+
 function namespace(name: string): string {
   const end = name.indexOf(":");
   return end === -1 ? name : name.slice(0, end);

@@ -85,6 +85,15 @@ describe("tiered cache: two instances, one Redis", () => {
     expect(await first.peek("verify:2")).toBe("untagged");
   });
 
+  it("counts rate limits across instances through Redis", async () => {
+    const caller = `caller-${randomUUID()}`;
+    expect((await first.limit(caller)).status).toBe(200);
+    expect((await first.limit(caller)).status).toBe(200);
+    expect((await second.limit(caller)).status).toBe(200);
+    expect((await second.limit(caller)).status).toBe(429);
+    expect((await first.limit(caller)).status).toBe(429);
+  });
+
   it("keeps answering quickly while Redis hangs, opens the circuit, and sends missed invalidations when it answers again", async () => {
     await first.get("verify:3", "before");
     await second.get("verify:3", "before");
@@ -98,6 +107,11 @@ describe("tiered cache: two instances, one Redis", () => {
         expect(answer.ms).toBeLessThan(250);
       }
       expect((await first.stats()).circuitOpen).toBe(true);
+      // Rate limits count in memory meanwhile, without waiting on Redis.
+      const limits = [];
+      for (let request = 0; request < 4; request += 1) limits.push(await first.limit("203.0.113.77"));
+      expect(limits.map((limit) => limit.status)).toEqual([200, 200, 200, 429]);
+      for (const limit of limits) expect(limit.ms).toBeLessThan(50);
       const open = await first.get("verify:hung-open", "fast");
       expect(open.ms).toBeLessThan(50);
       expect((await first.get("verify:3", "from L1")).value).toBe("before");

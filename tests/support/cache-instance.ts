@@ -10,6 +10,8 @@ export type CacheInstance = {
   peek(name: string): Promise<string | undefined>;
   /** How many lookups each tier answered, the loader calls, and whether the Redis circuit is open. */
   stats(): Promise<{ l1: number; l2: number; miss: number; circuitOpen: boolean }>;
+  /** One request from `id` against the public rate limit (3 per 10 s here): 200 or 429. */
+  limit(id: string): Promise<{ status: number; ms: number }>;
   /** Whether its Redis connection answers. */
   ping(): Promise<boolean>;
   stop(): Promise<void>;
@@ -30,6 +32,8 @@ export function startCacheInstance(redisUrl: string, prefix: string): CacheInsta
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
       REDIS_BREAKER_COOLDOWN_MS: "200",
+      RATE_LIMIT_PUBLIC_POINTS: "3",
+      RATE_LIMIT_PUBLIC_SECONDS: "10",
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -53,6 +57,7 @@ export function startCacheInstance(redisUrl: string, prefix: string): CacheInsta
     peek: (name) => request("peek", name),
     stats: () => request("stats"),
     ping: () => request("ping"),
+    limit: (id) => request("limit", id),
     stop: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGKILL");

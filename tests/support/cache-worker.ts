@@ -1,3 +1,4 @@
+import { consumeRateLimit } from "@/lib/api/rate-limit";
 import { cached, invalidateAll, peek, pingCache } from "@/lib/cache/tiered-cache";
 import { metrics } from "@/lib/metrics/metrics";
 
@@ -17,6 +18,14 @@ const operations: Record<string, (...args: never[]) => Promise<unknown>> = {
   invalidate: (keys: string[], tags: string[]) => invalidateAll({ keys, tags }),
   peek: async (name: string) => peek<string>(name),
   ping: pingCache,
+  limit: async (id: string) => {
+    const started = performance.now();
+    const status = await consumeRateLimit("ip", id).then(
+      () => 200,
+      (error: { status?: number }) => error.status ?? 500,
+    );
+    return { status, ms: performance.now() - started };
+  },
   stats: async () => ({
     l1: await count("l1"),
     l2: await count("l2"),
