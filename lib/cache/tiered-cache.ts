@@ -288,7 +288,7 @@ export async function invalidateAll({ keys = [], tags = [] }: { keys?: string[];
   } catch (error) {
     // Sent again once Redis answers (sendUnsent); until then this instance does not read them from L2.
     metrics.errors.inc({ kind: "redis" });
-    log.warn({ err: error }, "cache invalidation did not reach redis; will retry");
+    log.warn({ reason: (error as Error).message }, "cache invalidation did not reach redis; will retry");
     for (const name of keys) cache.unsent.keys.add(name);
     for (const tag of tags) cache.unsent.tags.add(tag);
   }
