@@ -2,8 +2,8 @@ import http from "node:http";
 import path from "node:path";
 import next from "next";
 import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
-import { verificationKey } from "@/lib/batches/on-batch-changed";
-import { closeCache, invalidate } from "@/lib/cache/tiered-cache";
+import { onBatchChanged } from "@/lib/batches/on-batch-changed";
+import { closeCache } from "@/lib/cache/tiered-cache";
 import { startChain } from "@/lib/chain/start-chain";
 import { closeDatabase, db } from "@/lib/db/client";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/start-embedded-postgres";
@@ -14,6 +14,7 @@ import { createGateway } from "@/lib/http/gateway";
 import { purgeExpiredIdempotencyKeys } from "@/lib/idempotency/with-idempotency";
 import { log } from "@/lib/log";
 import { stopScans } from "@/lib/scans/record-scan";
+import { warmVerifications } from "@/lib/verify/warm-verifications";
 
 let embedded: EmbeddedPostgres | undefined;
 if (env.database.embedded) {
@@ -34,7 +35,7 @@ const chain = await startChain({
   dataDir: env.dataDir,
   embeddedPort: env.EMBEDDED_CHAIN_PORT,
   blockSeconds: env.EMBEDDED_CHAIN_BLOCK_SECONDS,
-  onTokensChanged: (tokenIds) => invalidate(...tokenIds.map(verificationKey)),
+  onTokensChanged: (tokenIds) => onBatchChanged(...tokenIds),
 });
 
 const app = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
@@ -43,6 +44,10 @@ const handle = app.getRequestHandler();
 const server = http.createServer(createGateway(handle));
 await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
 log.info({ url: `http://${env.HOST}:${env.PORT}` }, "GreenLedger is ready");
+// After listening, so a start is not held up; the first scans of a hot token wait on its load only once.
+if (env.CACHE_WARM_TOKENS > 0) {
+  warmVerifications(env.CACHE_WARM_TOKENS).catch((error) => log.warn({ err: error }, "cache warm-up failed"));
+}
 
 async function maintenance(): Promise<void> {
   try {

@@ -8,6 +8,14 @@ export NEXT_TELEMETRY_DISABLED=1
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci
 fi
+# The cache tests start and stop Redis servers of their own.
+if [ ! -x /usr/bin/redis-server ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null
+  fi
+fi
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq chromium >/dev/null

@@ -1,5 +1,8 @@
 import "server-only";
+import canonicalize from "canonicalize";
 import { z } from "zod";
+import { ANALYTICS_TAG } from "@/lib/batches/on-batch-changed";
+import { cached } from "@/lib/cache/tiered-cache";
 import { dbAnalytics } from "@/lib/db/client";
 
 const plausibleTime = z.iso
@@ -23,7 +26,17 @@ export type HourlyPoint = {
   medianQuantity: number;
 };
 
-export async function getHourlyAnalytics(query: z.infer<typeof hourlyQuerySchema>): Promise<HourlyPoint[]> {
+// The view changes at each refresh (every ANALYTICS_REFRESH_SECONDS) and with batches: a minute is fresh enough.
+const CACHE_SECONDS = 60;
+
+export function getHourlyAnalytics(query: z.infer<typeof hourlyQuerySchema>): Promise<HourlyPoint[]> {
+  return cached(`analytics:hourly:${canonicalize(query)}`, () => loadHourlyAnalytics(query), {
+    tags: [ANALYTICS_TAG],
+    ttlSeconds: CACHE_SECONDS,
+  });
+}
+
+async function loadHourlyAnalytics(query: z.infer<typeof hourlyQuerySchema>): Promise<HourlyPoint[]> {
   const rows = await dbAnalytics.cropAnalyticsHourly.findMany({
     where: {
       ...(query.cropType ? { cropType: query.cropType.toLowerCase() } : {}),

@@ -27,11 +27,14 @@ export type ErrorBody = {
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly fields?: FieldError[];
+  /** Extra response headers the error implies, such as Retry-After on a 429. */
+  readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string, fields?: FieldError[]) {
+  constructor(code: ErrorCode, message: string, fields?: FieldError[], headers: Record<string, string> = {}) {
     super(message);
     this.code = code;
     this.fields = fields;
+    this.headers = headers;
   }
 
   get status(): number {

@@ -1,4 +1,5 @@
 import { ApiError } from "@/lib/api/errors";
+import { consumeRateLimit } from "@/lib/api/rate-limit";
 import { readSession } from "@/lib/auth/session";
 import type { Role } from "@/lib/generated/prisma/enums";
 import { log } from "@/lib/log";
@@ -13,7 +14,7 @@ type AuthedContext<P> = Context<P> & { user: UserDto };
 type RouteContext<P> = { params: Promise<P> };
 
 export function errorResponse(error: unknown): Response {
-  if (error instanceof ApiError) return Response.json(error.toBody(), { status: error.status });
+  if (error instanceof ApiError) return Response.json(error.toBody(), { status: error.status, headers: error.headers });
   log.error({ err: error }, "unhandled error in route handler");
   const internal = new ApiError("internal_error", "Something went wrong on our side. Please try again.");
   return Response.json(internal.toBody(), { status: 500 });
@@ -30,7 +31,7 @@ async function authenticate(request: Request, access: Exclude<Access, "public">)
   return user;
 }
 
-/** Thin handler: access check -> handler -> one error shape. */
+/** Thin handler: access check -> per-session rate limit on writes -> handler -> one error shape. */
 export function route<P = Record<string, never>>(
   access: "public",
   handler: (context: Context<P>) => Promise<Response>,
@@ -48,6 +49,7 @@ export function route<P>(
       const params = await context.params;
       if (access === "public") return await (handler as (c: Context<P>) => Promise<Response>)({ request, params });
       const user = await authenticate(request, access);
+      if (request.method !== "GET" && request.method !== "HEAD") await consumeRateLimit("session", user.address);
       return await handler({ request, params, user });
     } catch (error) {
       return errorResponse(error);

@@ -1,10 +1,20 @@
-import { invalidate } from "@/lib/cache/tiered-cache";
+import { invalidateAll } from "@/lib/cache/tiered-cache";
+import { purgeTags } from "@/lib/http/purge";
+import { tokenTag } from "@/lib/verify/verification-response";
 
 export function verificationKey(tokenId: number | bigint): string {
   return `verify:${tokenId}`;
 }
 
-/** Every write to a batch ends here, so what depends on it is dropped in one place. */
-export async function onBatchChanged(tokenId: number | bigint): Promise<void> {
-  await invalidate(verificationKey(tokenId));
+/** Cache tags of the things a batch change makes stale besides its own verification. */
+export const SEARCH_TAG = "search";
+export const ANALYTICS_TAG = "analytics";
+
+/**
+ * Every write to a batch ends here, so what depends on it is dropped in one place: its verification, the cached
+ * search pages and analytics (in every instance), and the copies edges keep (purge).
+ */
+export async function onBatchChanged(...tokenIds: (number | bigint)[]): Promise<void> {
+  purgeTags(tokenIds.map(tokenTag));
+  await invalidateAll({ keys: tokenIds.map(verificationKey), tags: [SEARCH_TAG, ANALYTICS_TAG] });
 }

@@ -1,37 +1,114 @@
+import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
+import { CircuitBreaker } from "@/lib/cache/circuit-breaker";
 import { env } from "@/lib/env.mjs";
 import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics/metrics";
 
 const L1_TTL_MS = 5 * 60 * 1000;
 const L2_TTL_SECONDS = 60 * 60;
+const CHANNEL = "cache-invalidations";
 
-type Cache = {
-  l1: LRUCache<string, { value: unknown }>;
-  redis: Redis | null;
-  inflight: Map<string, Promise<unknown>>;
-  generation: LRUCache<string, number>;
+export type CacheOptions = {
+  /** Dependency tags: `invalidateTags(tag)` drops every entry carrying one, in every instance. */
+  tags?: readonly string[];
+  /** Shorter life than the default 5 min in L1 and 1 h in Redis. */
+  ttlSeconds?: number;
 };
 
-function createCache(): Cache {
-  const redis = env.REDIS_URL
-    ? new Redis(env.REDIS_URL, {
-        keyPrefix: env.REDIS_KEY_PREFIX,
-        commandTimeout: 50,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        lazyConnect: false,
-      })
-    : null;
-  redis?.on("error", (error) => log.debug({ err: error }, "redis unavailable"));
-  return {
-    l1: new LRUCache({ max: 10_000, ttl: L1_TTL_MS }),
-    redis,
-    inflight: new Map(),
-    generation: new LRUCache({ max: 100_000 }),
-  };
+type Entry = { value: unknown; tags: readonly string[] };
+type Invalidation = { origin: string; keys: string[]; tags: string[] };
+
+type Cache = {
+  id: string;
+  l1: LRUCache<string, Entry>;
+  /** tag -> keys in L1 that carry it (may hold keys since replaced; checked on use). */
+  tagged: Map<string, Set<string>>;
+  redis: Redis | null;
+  subscriber: Redis | null;
+  breaker: CircuitBreaker;
+  inflight: Map<string, Promise<unknown>>;
+  generation: LRUCache<string, number>;
+  /** Invalidations Redis has not taken yet: those keys and tags are not read from L2 until it has. */
+  unsent: { keys: Set<string>; tags: Set<string> };
+};
+
+function untag(cache: Cache, key: string, entry: Entry): void {
+  for (const tag of entry.tags) {
+    const keys = cache.tagged.get(tag);
+    keys?.delete(key);
+    if (keys?.size === 0) cache.tagged.delete(tag);
+  }
 }
 
+function connect(cache: Cache): void {
+  if (!env.REDIS_URL) return;
+  const redis = new Redis(env.REDIS_URL, {
+    keyPrefix: env.REDIS_KEY_PREFIX,
+    commandTimeout: env.REDIS_TIMEOUT_MS,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    // Commands issued in one tick (many requests' cache reads and rate-limit counts) share one round trip.
+    enableAutoPipelining: true,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  });
+  redis.on("error", (error) => log.debug({ err: error }, "redis unavailable"));
+  redis.on("ready", () => void sendUnsent(cache));
+  // Subscribed connections cannot run other commands; this one only listens.
+  const subscriber = redis.duplicate({ commandTimeout: undefined, enableOfflineQueue: true });
+  subscriber.on("error", (error) => log.debug({ err: error }, "redis subscriber unavailable"));
+  let subscribedBefore = false;
+  subscriber.on("ready", () => {
+    // Invalidations published while this connection was down are lost: start L1 afresh.
+    if (subscribedBefore) dropLocal(cache, [...cache.l1.keys()], []);
+    subscribedBefore = true;
+  });
+  subscriber.subscribe(env.REDIS_KEY_PREFIX + CHANNEL).catch(() => undefined);
+  subscriber.on("message", (_channel, message: string) => {
+    try {
+      const invalidation = JSON.parse(message) as Invalidation;
+      if (invalidation.origin !== cache.id) dropLocal(cache, invalidation.keys, invalidation.tags);
+    } catch (error) {
+      log.warn({ err: error }, "ignored a malformed cache invalidation");
+    }
+  });
+  cache.redis = redis;
+  cache.subscriber = subscriber;
+}
+
+function createCache(): Cache {
+  const cache: Cache = {
+    id: randomUUID(),
+    l1: new LRUCache<string, Entry>({
+      max: 10_000,
+      ttl: L1_TTL_MS,
+      dispose: (entry, key, reason) => {
+        if (reason !== "set") untag(cache, key, entry);
+      },
+    }),
+    tagged: new Map(),
+    redis: null,
+    subscriber: null,
+    breaker: new CircuitBreaker({
+      failures: env.REDIS_BREAKER_FAILURES,
+      cooldownMs: env.REDIS_BREAKER_COOLDOWN_MS,
+      onChange: (open) => {
+        metrics.redisCircuit.set(open ? 1 : 0);
+        log.warn({ open }, open ? "redis circuit opened: serving from L1 and the database" : "redis circuit closed");
+        if (!open) void sendUnsent(cache);
+      },
+    }),
+    inflight: new Map(),
+    generation: new LRUCache({ max: 100_000 }),
+    unsent: { keys: new Set(), tags: new Set() },
+  };
+  connect(cache);
+  return cache;
+}
+
+// Next's server bundle and server.ts load their own copies of this module: one cache per process.
 const key = Symbol.for("greenledger.cache");
 const holder = globalThis as typeof globalThis & { [key]?: Cache };
 holder[key] ??= createCache();
@@ -49,54 +126,176 @@ export async function pingCache(): Promise<boolean> {
   );
 }
 
-async function readL2(name: string): Promise<unknown> {
-  if (!cache.redis) return undefined;
+/** The cache's Redis connection (fails fast while Redis is away), for other users of Redis such as rate limits. */
+export function cacheRedis(): Redis | null {
+  return cache.redis;
+}
+
+/**
+ * Runs `operation` on Redis behind the cache's circuit breaker: undefined without Redis, while the circuit is open,
+ * or when it fails or times out, so callers fall back instead of waiting on a sick Redis.
+ */
+export function withRedis<T>(operation: (redis: Redis) => Promise<T>): Promise<T | undefined> {
+  const redis = cache.redis;
+  if (!redis) return Promise.resolve(undefined);
+  return cache.breaker.run(() => operation(redis), undefined);
+}
+
+function namespace(name: string): string {
+  const end = name.indexOf(":");
+  return end === -1 ? name : name.slice(0, end);
+}
+
+const tagGeneration = (tag: string) => `#${tag}`;
+
+function generationOf(name: string, tags: readonly string[]): number {
+  let sum = cache.generation.get(name) ?? 0;
+  for (const tag of tags) sum += cache.generation.get(tagGeneration(tag)) ?? 0;
+  return sum;
+}
+
+function setL1(name: string, value: unknown, options: CacheOptions): void {
+  const tags = options.tags ?? [];
+  cache.l1.set(name, { value, tags }, options.ttlSeconds ? { ttl: options.ttlSeconds * 1000 } : undefined);
+  for (const tag of tags) {
+    const keys = cache.tagged.get(tag) ?? new Set<string>();
+    keys.add(name);
+    cache.tagged.set(tag, keys);
+  }
+}
+
+function l2Trusted(name: string, tags: readonly string[]): boolean {
+  return !cache.unsent.keys.has(name) && !tags.some((tag) => cache.unsent.tags.has(tag));
+}
+
+async function readL2(name: string, tags: readonly string[]): Promise<unknown> {
+  const redis = cache.redis;
+  if (!redis || !l2Trusted(name, tags)) return undefined;
+  const raw = await cache.breaker.run(() => redis.get(name), null);
+  if (raw === null) return undefined;
   try {
-    const raw = await cache.redis.get(name);
-    return raw === null ? undefined : JSON.parse(raw);
+    return JSON.parse(raw);
   } catch {
     return undefined;
   }
 }
 
-function writeBehind(name: string, value: unknown): void {
-  cache.l1.set(name, { value });
-  cache.redis?.set(name, JSON.stringify(value), "EX", L2_TTL_SECONDS).catch(() => undefined);
+function writeBehind(name: string, value: unknown, options: CacheOptions): void {
+  setL1(name, value, options);
+  const redis = cache.redis;
+  if (!redis || cache.breaker.open) return;
+  const ttl = Math.min(options.ttlSeconds ?? L2_TTL_SECONDS, L2_TTL_SECONDS);
+  const write = redis.multi().set(name, JSON.stringify(value), "EX", ttl);
+  for (const tag of options.tags ?? []) write.sadd(`tag:${tag}`, name).expire(`tag:${tag}`, L2_TTL_SECONDS);
+  void cache.breaker.run(() => write.exec(), null);
+}
+
+/** The L1 entry alone, without waiting: for the gateway's fast path. */
+export function peek<T>(name: string): T | undefined {
+  const hit = cache.l1.get(name);
+  if (hit) metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
+  return hit?.value as T | undefined;
 }
 
 /** L1 -> L2 -> loader; concurrent misses for one key share one load; fills never block the answer. */
-export async function cached<T>(name: string, loader: () => Promise<T>): Promise<T> {
+export async function cached<T>(name: string, loader: () => Promise<T>, options: CacheOptions = {}): Promise<T> {
   const hit = cache.l1.get(name);
-  if (hit) return hit.value as T;
+  if (hit) {
+    metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
+    return hit.value as T;
+  }
   const running = cache.inflight.get(name);
   if (running) return running as Promise<T>;
-  const generation = cache.generation.get(name) ?? 0;
+  const tags = options.tags ?? [];
+  const generation = generationOf(name, tags);
   const load = (async () => {
-    const fromL2 = await readL2(name);
-    if (fromL2 !== undefined) {
-      cache.l1.set(name, { value: fromL2 });
+    const fromL2 = await readL2(name, tags);
+    if (fromL2 !== undefined && generationOf(name, tags) === generation) {
+      metrics.cacheRequests.inc({ namespace: namespace(name), result: "l2" });
+      setL1(name, fromL2, options);
       return fromL2 as T;
     }
+    metrics.cacheRequests.inc({ namespace: namespace(name), result: "miss" });
+    const end = metrics.operationDuration.startTimer({ operation: namespace(name) });
     const value = await loader();
+    end();
     // An invalidation during the load means the value may predate the change: answer, but do not keep it.
-    const current = (cache.generation.get(name) ?? 0) === generation;
-    if (current && value !== undefined && value !== null) writeBehind(name, value);
+    const current = generationOf(name, tags) === generation;
+    if (current && value !== undefined && value !== null) writeBehind(name, value, options);
     return value;
-  })().finally(() => cache.inflight.delete(name));
+  })().finally(() => {
+    if (cache.inflight.get(name) === load) cache.inflight.delete(name);
+  });
   cache.inflight.set(name, load);
   return load;
 }
 
-export async function invalidate(...names: string[]): Promise<void> {
-  for (const name of names) {
-    cache.l1.delete(name);
-    cache.inflight.delete(name);
-    cache.generation.set(name, (cache.generation.get(name) ?? 0) + 1);
+function dropLocal(target: Cache, keys: readonly string[], tags: readonly string[]): void {
+  const names = new Set(keys);
+  for (const tag of tags) {
+    for (const name of target.tagged.get(tag) ?? []) {
+      if (target.l1.peek(name)?.tags.includes(tag)) names.add(name);
+    }
+    target.tagged.delete(tag);
+    target.generation.set(tagGeneration(tag), (target.generation.get(tagGeneration(tag)) ?? 0) + 1);
   }
-  if (cache.redis && names.length) await cache.redis.del(...names).catch(() => undefined);
+  for (const name of names) {
+    target.l1.delete(name);
+    target.inflight.delete(name);
+  }
+  for (const name of keys) target.generation.set(name, (target.generation.get(name) ?? 0) + 1);
+}
+
+async function removeFromRedis(redis: Redis, keys: readonly string[], tags: readonly string[]): Promise<void> {
+  const members = tags.length
+    ? ((await redis.multi(tags.map((tag) => ["smembers", `tag:${tag}`])).exec()) ?? []).flatMap(([error, result]) =>
+        error ? [] : (result as string[]),
+      )
+    : [];
+  const names = [...new Set([...keys, ...members, ...tags.map((tag) => `tag:${tag}`)])];
+  if (names.length) await redis.del(...names);
+}
+
+async function publish(from: Cache, redis: Redis, keys: string[], tags: string[]): Promise<void> {
+  const message: Invalidation = { origin: from.id, keys, tags };
+  await redis.publish(env.REDIS_KEY_PREFIX + CHANNEL, JSON.stringify(message));
+}
+
+/** Invalidations Redis missed: cleaned from L2 and sent to the other instances once it answers again. */
+async function sendUnsent(target: Cache): Promise<void> {
+  const redis = target.redis;
+  const keys = [...target.unsent.keys];
+  const tags = [...target.unsent.tags];
+  if (!redis || (!keys.length && !tags.length)) return;
+  try {
+    await removeFromRedis(redis, keys, tags);
+    await publish(target, redis, keys, tags);
+    for (const name of keys) target.unsent.keys.delete(name);
+    for (const tag of tags) target.unsent.tags.delete(tag);
+  } catch (error) {
+    log.debug({ err: error }, "redis still away; invalidations kept for later");
+  }
+}
+
+/** Drops keys and everything tagged with `tags` here, in Redis and (over pub/sub) in every other instance. */
+export async function invalidateAll({ keys = [], tags = [] }: { keys?: string[]; tags?: string[] }): Promise<void> {
+  dropLocal(cache, keys, tags);
+  const redis = cache.redis;
+  if (!redis || (!keys.length && !tags.length)) return;
+  try {
+    await removeFromRedis(redis, keys, tags);
+    await publish(cache, redis, keys, tags);
+  } catch (error) {
+    // Sent again once Redis answers (sendUnsent); until then this instance does not read them from L2.
+    metrics.errors.inc({ kind: "redis" });
+    log.warn({ reason: (error as Error).message }, "cache invalidation did not reach redis; will retry");
+    for (const name of keys) cache.unsent.keys.add(name);
+    for (const tag of tags) cache.unsent.tags.add(tag);
+  }
 }
 
 export async function closeCache(): Promise<void> {
+  cache.subscriber?.disconnect();
   cache.redis?.disconnect();
   delete holder[key];
 }

@@ -3,6 +3,7 @@ import pg from "pg";
 import { env } from "@/lib/env.mjs";
 import { PrismaClient } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
+import { watchPools } from "@/lib/metrics/metrics";
 
 export type PoolName = "write" | "read" | "analytics";
 
@@ -39,6 +40,7 @@ function createDatabase(): Database {
   const clients = Object.fromEntries(
     names.map((name) => [name, new PrismaClient({ adapter: new PrismaPg(pools[name]) })]),
   ) as Record<PoolName, PrismaClient>;
+  watchPools(pools);
   return { pools, clients };
 }
 

@@ -1,10 +1,16 @@
 import type http from "node:http";
 import { ApiError } from "@/lib/api/errors";
+import { consumeRateLimit } from "@/lib/api/rate-limit";
+import { verificationKey } from "@/lib/batches/on-batch-changed";
 import { tokenIdSchema } from "@/lib/batches/schema";
+import { peek } from "@/lib/cache/tiered-cache";
 import { env } from "@/lib/env.mjs";
+import { metrics } from "@/lib/metrics/metrics";
+import { routeLabel } from "@/lib/metrics/route-label";
 import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
 import { findTokenByGs1 } from "@/lib/verify/find-token-by-gs1";
-import { getVerification } from "@/lib/verify/get-verification";
+import { getVerification, type Verification } from "@/lib/verify/get-verification";
+import { VERIFY_CACHE_CONTROL, verificationAnswer, verificationCacheHeaders } from "@/lib/verify/verification-response";
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => Promise<void>;
 
@@ -50,8 +56,6 @@ function sendPage(request: http.IncomingMessage, response: http.ServerResponse, 
   response.end(request.method === "HEAD" ? undefined : page);
 }
 
-// Next marks every dynamic page private; the verification is public and the same for everyone, so edges may keep it.
-const VERIFY_CACHE = "public, s-maxage=300, stale-while-revalidate=600";
 const verifyPath = /^\/verify\/([^/]*)\/?$/;
 const digitalLinkPath = /^\/01\/([^/]+)\/10\/([^/]+)\/?$/;
 
@@ -72,19 +76,61 @@ function setClientAddress(request: http.IncomingMessage): void {
   request.headers[CLIENT_ADDRESS_HEADER] = address;
 }
 
-function publicCache(response: http.ServerResponse): void {
+// The page shows scan counts too, so it gets the verification's cache policy and tags but no ETag of its own.
+function publicCache(response: http.ServerResponse, verification: Verification | undefined): void {
+  const headers = verification ? verificationCacheHeaders(verification) : { "cache-control": VERIFY_CACHE_CONTROL };
   const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => http.ServerResponse;
   response.writeHead = ((statusCode: number, ...rest: unknown[]) => {
-    if (statusCode === 200) response.setHeader("cache-control", VERIFY_CACHE);
+    if (statusCode === 200) for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     return writeHead(statusCode, ...rest);
   }) as typeof response.writeHead;
 }
 
-async function isUnknownToken(tokenId: number): Promise<boolean> {
-  return getVerification(tokenId).then(
-    () => false,
-    (error: unknown) => error instanceof ApiError && error.code === "not_found",
+/** The verification, null for a token no batch has, undefined when the lookup failed (Next reports that). */
+async function lookUp(tokenId: number): Promise<Verification | null | undefined> {
+  return getVerification(tokenId).catch((error: unknown) =>
+    error instanceof ApiError && error.code === "not_found" ? null : undefined,
   );
+}
+
+function sendError(response: http.ServerResponse, error: ApiError): void {
+  response.writeHead(error.status, { "content-type": "application/json", ...error.headers });
+  response.end(JSON.stringify(error.toBody()));
+}
+
+// Every /api/ call counts against the caller's address, except the probes an operator's tools make.
+const unlimited = new Set(["/api/health", "/api/metrics"]);
+const apiVerifyPath = /^\/api\/verify\/([^/?]+)$/;
+// What Next adds to every App Router answer; the e2e check compares both paths' headers, so a change shows there.
+const NEXT_VARY = "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch";
+
+/**
+ * A cached verification answered here, byte for byte what the Next route answers (same body, validators and
+ * cache headers), without Next's per-request cost. Misses, bad ids and query strings go to Next.
+ */
+function serveCachedVerification(request: http.IncomingMessage, response: http.ServerResponse, url: string): boolean {
+  if (request.method !== "GET") return false;
+  const match = url.match(apiVerifyPath);
+  if (!match) return false;
+  const tokenId = tokenIdSchema.safeParse(decodeURIComponent(match[1] ?? ""));
+  if (!tokenId.success) return false;
+  const verification = peek<Verification>(verificationKey(tokenId.data));
+  if (!verification) return false;
+  const answer = verificationAnswer(verification, request.headers["if-none-match"]);
+  metrics.fastPath.inc();
+  response.writeHead(answer.status, { vary: NEXT_VARY, ...answer.headers });
+  response.end(answer.body ?? undefined);
+  return true;
+}
+
+function measure(request: http.IncomingMessage, response: http.ServerResponse, pathname: string): void {
+  const start = process.hrtime.bigint();
+  response.once("finish", () => {
+    const status = response.statusCode;
+    const labels = { route: routeLabel(pathname, status), method: request.method ?? "GET", status: String(status) };
+    metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+    if (status >= 500) metrics.errors.inc({ kind: "http_5xx" });
+  });
 }
 
 /** What the server answers itself before a request reaches Next, and what it adds to those Next answers. */
@@ -96,12 +142,24 @@ export function createGateway(handle: Handler): Handler {
       return;
     }
     const pathname = url.split("?")[0] ?? "/";
+    measure(request, response, pathname);
+    if (pathname.startsWith("/api/") && !unlimited.has(pathname)) {
+      try {
+        await consumeRateLimit("ip", clientAddress(request));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        return sendError(response, error);
+      }
+    }
+    if (serveCachedVerification(request, response, url)) return;
     const verify = pathname.match(verifyPath);
+    let verification: Verification | null | undefined;
     if (verify) {
       const tokenId = tokenIdSchema.safeParse(decodeURIComponent(verify[1] ?? ""));
       if (!tokenId.success) return sendPage(request, response, 400, badTokenPage);
       // getVerification is cached, so the page Next renders next reuses this lookup.
-      if (await isUnknownToken(tokenId.data)) return sendPage(request, response, 404, unknownTokenPage);
+      verification = await lookUp(tokenId.data);
+      if (verification === null) return sendPage(request, response, 404, unknownTokenPage);
     }
     const digitalLink = pathname.match(digitalLinkPath);
     if (
@@ -112,7 +170,7 @@ export function createGateway(handle: Handler): Handler {
     ) {
       return sendPage(request, response, 404, unknownTokenPage);
     }
-    if (verify || digitalLink) publicCache(response);
+    if (verify || digitalLink) publicCache(response, verification ?? undefined);
     setClientAddress(request);
     await handle(request, response);
   };

@@ -8,6 +8,7 @@ import { POST as createBatch } from "@/app/api/crop-batches/route";
 import { GET as listFarms, POST as registerFarm } from "@/app/api/farms/route";
 import { GET as health } from "@/app/api/health/route";
 import { GET as nearby } from "@/app/api/transporters/nearby/route";
+import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
 import { db } from "@/lib/db/client";
 import type { TransporterStatus } from "@/lib/generated/prisma/enums";
 import { call, farmOf, newBatch, type TestUser, userWithRole } from "@/tests/support/api";
@@ -68,7 +69,8 @@ describe("analytics", () => {
   });
 
   it("adds the older hour when refreshed from an earlier `since`, newest first", async () => {
-    await db.$queryRaw`SELECT refresh_crop_analytics_hourly(${new Date(oldHour - HOUR)}::timestamptz)`;
+    // Through the app's verb: it also drops the cached analytics.
+    await refreshAnalytics(new Date(oldHour - HOUR));
     expect(await points()).toEqual([
       { hour: new Date(recentHour).toISOString(), cropType, batchCount: 3, avgQuality: 80.33, medianQuantity: 20.25 },
       { hour: new Date(oldHour).toISOString(), cropType, batchCount: 2, avgQuality: 50, medianQuantity: 10 },

@@ -1,0 +1,56 @@
+import { createHash } from "node:crypto";
+import type { Verification } from "@/lib/verify/get-verification";
+
+// Next marks every dynamic answer private; a verification is public and the same for everyone, so edges may keep it.
+export const VERIFY_CACHE_CONTROL = "public, s-maxage=300, stale-while-revalidate=600";
+
+export function tokenTag(tokenId: number | bigint): string {
+  return `token-${tokenId}`;
+}
+
+export function cropTag(cropType: string): string {
+  return `crop-${cropType.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+}
+
+/** Headers that let a CDN keep a verification and purge it by token or crop type. */
+export function verificationCacheHeaders(verification: Verification): Record<string, string> {
+  const tags = [tokenTag(verification.tokenId), cropTag(verification.batch.cropType)];
+  return { "cache-control": VERIFY_CACHE_CONTROL, "cache-tag": tags.join(","), "surrogate-key": tags.join(" ") };
+}
+
+export type RenderedVerification = { body: string; headers: Record<string, string> };
+
+// A cached verification is one object until it is invalidated: serialize and hash it once, not per request.
+const rendered = new WeakMap<Verification, RenderedVerification>();
+
+export function renderVerification(verification: Verification): RenderedVerification {
+  let result = rendered.get(verification);
+  if (!result) {
+    const body = JSON.stringify(verification);
+    const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+    result = {
+      body,
+      headers: { "content-type": "application/json", etag, ...verificationCacheHeaders(verification) },
+    };
+    rendered.set(verification, result);
+  }
+  return result;
+}
+
+/** If-None-Match uses the weak comparison (RFC 9110 13.1.2): a W/ prefix on either side still matches. */
+export function matchesEtag(ifNoneMatch: string | null | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((candidate) => candidate.trim().replace(/^W\//, "") === etag);
+}
+
+/** 200 with the body, or 304 with the same validators and cache headers when the client already has it. */
+export function verificationAnswer(
+  verification: Verification,
+  ifNoneMatch: string | null | undefined,
+): { status: 200 | 304; headers: Record<string, string>; body: string | null } {
+  const { body, headers } = renderVerification(verification);
+  if (!matchesEtag(ifNoneMatch, headers.etag ?? "")) return { status: 200, headers, body };
+  const { "content-type": _, ...validators } = headers;
+  return { status: 304, headers: validators, body: null };
+}

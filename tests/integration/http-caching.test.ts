@@ -1,0 +1,198 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POST as recordEvent } from "@/app/api/crop-batches/[tokenId]/events/route";
+import { POST as createBatch } from "@/app/api/crop-batches/route";
+import { POST as search } from "@/app/api/crop-batches/search/route";
+import { GET as verify } from "@/app/api/verify/[tokenId]/route";
+import { consumeRateLimit } from "@/lib/api/rate-limit";
+import { env } from "@/lib/env.mjs";
+import { createGateway } from "@/lib/http/gateway";
+import { httpPurgeTarget, setPurgeTarget } from "@/lib/http/purge";
+import { metrics } from "@/lib/metrics/metrics";
+import { call, farmOf, newBatch, type TestUser, userWithRole } from "@/tests/support/api";
+
+// Stands in for Next behind the gateway: the same route handler, driven through a real Request.
+async function routeHandler(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const match = url.pathname.match(/^\/api\/verify\/([^/]+)$/);
+  if (!match) {
+    response.writeHead(404).end();
+    return;
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) if (typeof value === "string") headers.set(name, value);
+  const answer = await verify(new Request(url, { headers }), { params: Promise.resolve({ tokenId: match[1] ?? "" }) });
+  response.writeHead(answer.status, Object.fromEntries(answer.headers));
+  response.end(Buffer.from(await answer.arrayBuffer()));
+}
+
+async function fastPathCount(): Promise<number> {
+  return (await metrics.fastPath.get()).values[0]?.value ?? 0;
+}
+
+describe("HTTP caching and the gateway's fast verification path", () => {
+  let server: http.Server;
+  let base: string;
+  let farmer: TestUser;
+  let farmId: number;
+
+  beforeAll(async () => {
+    server = http.createServer(createGateway(routeHandler));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    farmer = await userWithRole("farmer");
+    farmId = (await farmOf(farmer.address)).id;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function harvested(cropType = "Quince") {
+    const response = await call(
+      createBatch,
+      {},
+      {
+        method: "POST",
+        body: newBatch(farmId, { cropType }),
+        cookie: farmer.cookie,
+      },
+    );
+    expect(response.status).toBe(201);
+    return response.body.tokenId as number;
+  }
+
+  const ship = (tokenId: number) =>
+    call(
+      recordEvent,
+      { tokenId: String(tokenId) },
+      { method: "POST", body: { action: "ship" }, cookie: farmer.cookie },
+    );
+
+  const withoutDate = (headers: Headers) => Object.fromEntries([...headers].filter(([name]) => name !== "date"));
+
+  it("answers a cached token from the gateway with the same status, headers and body as the route", async () => {
+    const tokenId = await harvested();
+    // A query string always goes to the route; the first answer also fills the cache.
+    const viaRoute = await fetch(`${base}/api/verify/${tokenId}?via=route`);
+    const before = await fastPathCount();
+    const viaGateway = await fetch(`${base}/api/verify/${tokenId}`);
+    expect(await fastPathCount()).toBe(before + 1);
+    expect(viaGateway.status).toBe(200);
+    expect(withoutDate(viaGateway.headers)).toEqual({ ...withoutDate(viaRoute.headers), vary: expect.any(String) });
+    expect(await viaGateway.text()).toBe(await viaRoute.text());
+    expect(viaGateway.headers.get("cache-control")).toBe("public, s-maxage=300, stale-while-revalidate=600");
+    expect(viaGateway.headers.get("cache-tag")).toBe(`token-${tokenId},crop-quince`);
+    expect(viaGateway.headers.get("surrogate-key")).toBe(`token-${tokenId} crop-quince`);
+  });
+
+  it("gives a strong ETag and answers 304 to If-None-Match on both paths, until the batch changes", async () => {
+    const tokenId = await harvested();
+    const first = await fetch(`${base}/api/verify/${tokenId}`);
+    const etag = first.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^"[\w-]{27}"$/);
+    for (const path of [`/api/verify/${tokenId}`, `/api/verify/${tokenId}?via=route`]) {
+      const again = await fetch(base + path, { headers: { "if-none-match": etag } });
+      expect(again.status).toBe(304);
+      expect(again.headers.get("etag")).toBe(etag);
+      expect(again.headers.get("cache-tag")).toBe(`token-${tokenId},crop-quince`);
+      expect(await again.text()).toBe("");
+      // Any other tag in the list, or a weak form of this one, matches too (RFC 9110 weak comparison).
+      expect((await fetch(base + path, { headers: { "if-none-match": `"other", W/${etag}` } })).status).toBe(304);
+      expect((await fetch(base + path, { headers: { "if-none-match": '"other"' } })).status).toBe(200);
+    }
+    expect((await ship(tokenId)).status).toBe(201);
+    const changed = await fetch(`${base}/api/verify/${tokenId}`, { headers: { "if-none-match": etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect((await changed.json()).batch.stateName).toBe("in_transit");
+  });
+
+  it("hands misses, bad ids and unknown tokens to the route, which answers in the one error shape", async () => {
+    const bad = await fetch(`${base}/api/verify/abc`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe("bad_request");
+    const unknown = await fetch(`${base}/api/verify/987654321`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe("not_found");
+  });
+
+  it("calls the purge endpoint with the batch's tags on every change", async () => {
+    const received: { method?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+    let arrived: () => void = () => undefined;
+    const purgeServer = http.createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        received.push({ method: request.method, headers: request.headers, body });
+        response.writeHead(200).end("{}");
+        arrived();
+      });
+    });
+    await new Promise<void>((resolve) => purgeServer.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(purgeServer.address() as AddressInfo).port}/purge`;
+    setPurgeTarget(httpPurgeTarget(url, "POST", "purge-secret"));
+    try {
+      let purged = new Promise<void>((resolve) => (arrived = resolve));
+      const tokenId = await harvested();
+      await purged;
+      purged = new Promise<void>((resolve) => (arrived = resolve));
+      expect((await ship(tokenId)).status).toBe(201);
+      await purged;
+      expect(received).toHaveLength(2);
+      for (const request of received) {
+        expect(request.method).toBe("POST");
+        expect(request.headers.authorization).toBe("Bearer purge-secret");
+        expect(request.headers["surrogate-key"]).toBe(`token-${tokenId}`);
+        expect(JSON.parse(request.body)).toEqual({ tags: [`token-${tokenId}`] });
+      }
+    } finally {
+      setPurgeTarget(async () => undefined);
+      await new Promise((resolve) => purgeServer.close(resolve));
+    }
+  });
+
+  it("keeps a search's first page briefly and drops it when a batch changes", async () => {
+    const cropType = `Medlar${Date.now()}`;
+    const query = { method: "POST", path: "/api/crop-batches/search", body: { cropType } } as const;
+    const hits = async () =>
+      (await metrics.cacheRequests.get()).values.find(
+        (value) => value.labels.namespace === "search" && value.labels.result === "l1",
+      )?.value ?? 0;
+    await harvested(cropType);
+    expect((await call(search, {}, query)).body.results).toHaveLength(1);
+    const before = await hits();
+    expect((await call(search, {}, query)).body.results).toHaveLength(1);
+    expect(await hits()).toBe(before + 1);
+    await harvested(cropType);
+    expect((await call(search, {}, query)).body.results).toHaveLength(2);
+  });
+
+  it("answers 429 with Retry-After in the one error shape once an address or session has used its allowance", async () => {
+    for (let used = 0; used < env.RATE_LIMIT_WRITE_POINTS; used += 1) {
+      await consumeRateLimit("session", farmer.address).catch(() => undefined);
+    }
+    const write = await call(createBatch, {}, { method: "POST", body: newBatch(farmId), cookie: farmer.cookie });
+    expect(write.status).toBe(429);
+    expect(write.body.error.code).toBe("rate_limited");
+    expect(Number(write.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(write.headers.get("retry-after"))).toBeLessThanOrEqual(env.RATE_LIMIT_WRITE_SECONDS);
+
+    // The gateway sees this test as 127.0.0.1; health checks stay open whatever the count.
+    for (let used = 0; used < env.RATE_LIMIT_PUBLIC_POINTS; used += 1) {
+      await consumeRateLimit("ip", "127.0.0.1").catch(() => undefined);
+    }
+    const limited = await fetch(`${base}/api/verify/1`);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("content-type")).toBe("application/json");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await limited.json()).toEqual({
+      error: { code: "rate_limited", message: expect.stringContaining("Too many requests from your address") },
+    });
+    expect((await metrics.rateLimited.get()).values.map((value) => value.labels.scope).sort()).toEqual([
+      "ip",
+      "session",
+    ]);
+  });
+});

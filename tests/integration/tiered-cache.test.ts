@@ -1,0 +1,157 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cached, invalidateAll } from "@/lib/cache/tiered-cache";
+import { type CacheInstance, startCacheInstance } from "@/tests/support/cache-instance";
+import { type RedisServer, startRedisServer } from "@/tests/support/redis-server";
+import { until } from "@/tests/support/until";
+
+describe("tiered cache: single flight", () => {
+  it("runs the loader once for concurrent misses of one key, and again after an invalidation", async () => {
+    const name = `test:${randomUUID()}`;
+    let loads = 0;
+    let release: (value: string) => void = () => undefined;
+    const loader = () => {
+      loads += 1;
+      return new Promise<string>((resolve) => (release = resolve));
+    };
+    const answers = Promise.all(Array.from({ length: 20 }, () => cached(name, loader)));
+    await expect.poll(() => loads).toBe(1);
+    release("once");
+    expect(await answers).toEqual(Array(20).fill("once"));
+    expect(await cached(name, loader)).toBe("once");
+    expect(loads).toBe(1);
+    await invalidateAll({ keys: [name] });
+    const again = cached(name, loader);
+    await expect.poll(() => loads).toBe(2);
+    release("twice");
+    expect(await again).toBe("twice");
+  });
+});
+
+// Two app instances (two processes, two L1s) and one Redis of the test's own, which it stops and restarts.
+describe("tiered cache: two instances, one Redis", () => {
+  let redis: RedisServer;
+  let direct: Redis;
+  let first: CacheInstance;
+  let second: CacheInstance;
+  const prefix = `gl-cache-test-${randomUUID().slice(0, 8)}:`;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    direct = new Redis(redis.url, { keyPrefix: prefix, maxRetriesPerRequest: 1 });
+    first = startCacheInstance(redis.url, prefix);
+    second = startCacheInstance(redis.url, prefix);
+    // Ready when Redis counts both subscriptions and both command connections answer.
+    const channel = `${prefix}cache-invalidations`;
+    await until(async () => JSON.stringify(await direct.call("pubsub", "numsub", channel)) === `["${channel}",2]`);
+    await until(async () => (await first.ping()) && (await second.ping()));
+  });
+
+  afterAll(async () => {
+    direct?.disconnect();
+    await first?.stop();
+    await second?.stop();
+    await redis?.stop();
+  });
+
+  it("shares fills through Redis (L2) and drops a key in every instance's L1 when one invalidates it", async () => {
+    expect((await first.get("verify:1", "original")).value).toBe("original");
+    await expect.poll(() => direct.get("verify:1")).toBe(JSON.stringify("original"));
+    const before = await second.stats();
+    expect((await second.get("verify:1", "second-would-load-this")).value).toBe("original");
+    expect((await second.stats()).l2).toBe(before.l2 + 1);
+    expect(await second.peek("verify:1")).toBe("original");
+
+    await first.invalidate(["verify:1"]);
+    expect(await direct.get("verify:1")).toBeNull();
+    await expect.poll(() => second.peek("verify:1")).toBeUndefined();
+    expect((await second.get("verify:1", "changed")).value).toBe("changed");
+  });
+
+  it("drops everything carrying a tag, in both instances and in Redis", async () => {
+    await first.get("search:a", "page a", ["search"]);
+    await first.get("search:b", "page b", ["search"]);
+    await first.get("verify:2", "untagged");
+    await expect.poll(() => direct.exists("search:a", "search:b")).toBe(2);
+    await second.get("search:a", "other", ["search"]);
+    expect(await second.peek("search:a")).toBe("page a");
+
+    await second.invalidate([], ["search"]);
+    expect(await direct.exists("search:a", "search:b")).toBe(0);
+    await expect.poll(() => first.peek("search:a")).toBeUndefined();
+    expect(await first.peek("search:b")).toBeUndefined();
+    expect(await second.peek("search:a")).toBeUndefined();
+    expect(await first.peek("verify:2")).toBe("untagged");
+  });
+
+  it("counts rate limits across instances through Redis", async () => {
+    const caller = `caller-${randomUUID()}`;
+    expect((await first.limit(caller)).status).toBe(200);
+    expect((await first.limit(caller)).status).toBe(200);
+    expect((await second.limit(caller)).status).toBe(200);
+    expect((await second.limit(caller)).status).toBe(429);
+    expect((await first.limit(caller)).status).toBe(429);
+  });
+
+  it("keeps answering quickly while Redis hangs, opens the circuit, and sends missed invalidations when it answers again", async () => {
+    await first.get("verify:3", "before");
+    await second.get("verify:3", "before");
+    await expect.poll(() => direct.get("verify:3")).toBe(JSON.stringify("before"));
+    redis.pause();
+    try {
+      for (let key = 0; key < 5; key += 1) {
+        const answer = await first.get(`verify:hung-${key}`, `value ${key}`);
+        expect(answer.value).toBe(`value ${key}`);
+        // The Redis timeout (50 ms) bounds a lookup; a slow shared machine gets some slack on top.
+        expect(answer.ms).toBeLessThan(250);
+      }
+      expect((await first.stats()).circuitOpen).toBe(true);
+      // Rate limits count in memory meanwhile, without waiting on Redis.
+      const limits = [];
+      for (let request = 0; request < 4; request += 1) limits.push(await first.limit("203.0.113.77"));
+      expect(limits.map((limit) => limit.status)).toEqual([200, 200, 200, 429]);
+      for (const limit of limits) expect(limit.ms).toBeLessThan(50);
+      const open = await first.get("verify:hung-open", "fast");
+      expect(open.ms).toBeLessThan(50);
+      expect((await first.get("verify:3", "from L1")).value).toBe("before");
+      await first.invalidate(["verify:3"]);
+    } finally {
+      redis.resume();
+    }
+    // The next miss probes Redis, closes the circuit and sends the invalidation it missed, to Redis and to `second`.
+    await expect
+      .poll(async () => {
+        await first.get(`verify:probe-${randomUUID()}`, "probe");
+        return (await first.stats()).circuitOpen;
+      })
+      .toBe(false);
+    await expect.poll(() => direct.get("verify:3")).toBeNull();
+    await expect.poll(() => second.peek("verify:3")).toBeUndefined();
+    expect((await first.get("verify:3", "after")).value).toBe("after");
+  });
+
+  it("serves from L1 and the loader with Redis gone, and L2 hits resume after it restarts", async () => {
+    await redis.kill();
+    const down = await first.get("verify:down", "loaded while down");
+    expect(down.value).toBe("loaded while down");
+    expect(down.ms).toBeLessThan(250);
+    await redis.start();
+    // Redis came back empty: a fill by one instance must again be an L2 hit for the other.
+    await expect
+      .poll(async () => {
+        const name = `verify:after-${randomUUID()}`;
+        await first.get(name, "refilled");
+        return direct.get(name);
+      })
+      .toBe(JSON.stringify("refilled"));
+    await expect
+      .poll(async () => {
+        const name = `verify:shared-${randomUUID()}`;
+        await first.get(name, "from first");
+        await expect.poll(() => direct.exists(name)).toBe(1);
+        return (await second.get(name, "from second")).value;
+      })
+      .toBe("from first");
+  });
+});
