@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { Marketplace } from "@/components/marketplace/marketplace";
-import { QueryProvider } from "@/components/marketplace/query-provider";
 import { type Filters, filtersFromParams, searchBody } from "@/components/marketplace/url-filters";
+import { QueryProvider } from "@/components/query-provider";
 import { getFacets } from "@/lib/batches/get-facets";
 import { type SearchInput, searchSchema } from "@/lib/batches/schema";
 import { searchBatches } from "@/lib/batches/search-batches";
