@@ -41,7 +41,7 @@ export default async function MarketplacePage({ searchParams }: Props) {
           <Link href="/">GreenLedger</Link>
         </p>
         <h1>Marketplace</h1>
-        <p>Crop batches with their full custody record, newest harvest first.</p>
+        <p>Crop batches with their full custody record, sorted and filtered the way you choose.</p>
       </header>
       <QueryProvider>
         <Marketplace filters={filters} facets={facets} firstPage={firstPage} />

@@ -109,6 +109,43 @@ test("crop and certification filters live in the URL; reload and back keep them"
   await expectFirstRows(page, tomatoes.results);
 });
 
+test("choosing a sort reorders the list and keeps the sort in the URL and in later pages", async ({
+  page,
+  request,
+}) => {
+  const requests = searchRequests(page);
+  await open(page, "/marketplace?pageSize=10");
+  const newest = (await search(request, { states: FOR_SALE, limit: 10 })).results;
+  await expectFirstRows(page, newest);
+  const sorts = [
+    ["quality", "Highest quality first"],
+    ["quantity", "Largest quantity first"],
+    ["oldest", "Oldest harvest first"],
+  ] as const;
+  for (const [sort, label] of sorts) {
+    await page.getByLabel("Sort by").selectOption({ label });
+    await expect(page).toHaveURL(new RegExp(`\\?sort=${sort}&pageSize=10$`));
+    const sorted = (await search(request, { sort, states: FOR_SALE, limit: 10 })).results;
+    expect(sorted.map((row) => row.tokenId)).not.toEqual(newest.map((row) => row.tokenId));
+    await expectFirstRows(page, sorted);
+  }
+  const qualities = (await search(request, { sort: "quality", states: FOR_SALE, limit: 10 })).results.map(
+    (row) => row.qualityScore,
+  );
+  expect(qualities).toEqual(qualities.toSorted((a, b) => b - a));
+
+  await page.reload();
+  await expect(page.getByLabel("Sort by")).toHaveValue("oldest");
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect.poll(() => requests.length).toBeGreaterThanOrEqual(1);
+  expect(JSON.parse(requests.at(-1) ?? "{}")).toMatchObject({ sort: "oldest", cursor: expect.any(String) });
+
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.getByLabel("Sort by").selectOption({ label: "Newest harvest first" });
+  await expect(page).toHaveURL(/\/marketplace\?pageSize=10$/);
+  await expectFirstRows(page, newest);
+});
+
 test("quality, state and region filters narrow the list", async ({ page, request }) => {
   const [region] = (await searchAll(request, { states: [2] })).map((row) => row.farm.region);
   if (!region) throw new Error("no stored batch in the demo data");
@@ -220,4 +257,32 @@ test.describe("on a phone", () => {
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     await screenshot(page, testInfo, "marketplace-phone");
   });
+
+  test("folds the filters behind a Filters (n) button, so the first results show without scrolling", async ({
+    page,
+  }, testInfo) => {
+    await open(page, "/marketplace?crop=tomato");
+    const toggle = page.getByRole("button", { name: "Filters (1)" });
+    await expect(toggle).toHaveAttribute("aria-expanded", "false");
+    await expect(page.getByLabel("Crop type")).toBeHidden();
+    await expect(page.getByLabel("Sort by")).toBeVisible();
+    await expect(page.locator(ROWS).first()).toBeInViewport({ ratio: 1 });
+    await expect(page.locator(ROWS).nth(1)).toBeInViewport();
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+
+    await toggle.click();
+    await expect(toggle).toHaveAttribute("aria-expanded", "true");
+    await expect(page.getByLabel("Crop type")).toHaveValue("tomato");
+    await page.getByLabel("Certification", { exact: true }).selectOption("EU Organic");
+    await expect(page).toHaveURL(/\?crop=tomato&cert=EU\+Organic$/);
+    await expect(page.getByRole("button", { name: "Filters (2)" })).toHaveAttribute("aria-expanded", "true");
+    await screenshot(page, testInfo, "marketplace-phone-filters-open");
+  });
+});
+
+test("on a desktop the filters are open and there is no Filters button", async ({ page }) => {
+  await open(page, "/marketplace");
+  await expect(page.getByRole("button", { name: /^Filters/ })).toBeHidden();
+  await expect(page.getByLabel("Crop type")).toBeVisible();
+  await expect(page.getByLabel("Search crops, varieties and farms")).toBeVisible();
 });
