@@ -66,7 +66,7 @@ export default async function BatchPage({ params }: Props) {
   const farm = batch.farm;
 
   return (
-    <main>
+    <main id="main" tabIndex={-1}>
       <header className={styles.header}>
         <h1>
           {capitalize(batch.cropType)} batch #{batch.tokenId}

@@ -73,10 +73,14 @@ test("the first page is server-rendered and not fetched again", async ({ page, r
   expect(errors).toEqual([]);
 });
 
-test("the home page links to the marketplace", async ({ page }) => {
+test("the home page and the site navigation link to the marketplace", async ({ page }) => {
   await page.goto("/");
-  await page.getByRole("link", { name: "marketplace" }).click();
+  await page.getByRole("main").getByRole("link", { name: "marketplace" }).click();
   await expect(page).toHaveURL(/\/marketplace$/);
+  await page.goto("/verify/1");
+  await page.getByRole("navigation", { name: "Site" }).getByRole("link", { name: "Marketplace" }).click();
+  await expect(page).toHaveURL(/\/marketplace$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Marketplace");
 });
 
 test("crop and certification filters live in the URL; reload and back keep them", async ({ page, request }) => {
@@ -242,6 +246,63 @@ test("a row opens the batch's detail page", async ({ page }) => {
     .getByRole("region", { name: "Record an event" })
     .getByRole("link", { name: "Sign in with your wallet" });
   await expect(signIn).toHaveAttribute("href", `/signin?next=${encodeURIComponent(href ?? "")}`);
+});
+
+/** What has focus (a result row by its link), and whether it shows a focus outline (a row's is on its card). */
+async function focused(page: Page): Promise<{ name: string; outlined: boolean }> {
+  return page.evaluate(() => {
+    const element = document.activeElement as HTMLElement | null;
+    if (!element || element === document.body) return { name: "body", outlined: false };
+    const row = element.closest('[data-testid="batch-row"]');
+    const style = getComputedStyle(row?.querySelector("article") ?? element);
+    return {
+      name: row ? `row ${element.getAttribute("href")}` : element.id || element.textContent?.trim() || element.tagName,
+      outlined: style.outlineStyle !== "none" && Number.parseFloat(style.outlineWidth) >= 2,
+    };
+  });
+}
+
+test("the keyboard skips to the content, tabs through the filters in order to a result, and Enter opens it", async ({
+  page,
+}) => {
+  await open(page, "/marketplace");
+  const rows = await renderedIds(page);
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to main content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport({ ratio: 1 });
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/#main$/);
+
+  const visited: { name: string; outlined: boolean }[] = [];
+  for (let presses = 0; presses < 40 && !visited.at(-1)?.name.startsWith("row"); presses += 1) {
+    await page.keyboard.press("Tab");
+    const now = await focused(page);
+    // A date input takes one Tab per part (month, day, year).
+    if (now.name !== visited.at(-1)?.name) visited.push(now);
+  }
+  expect(visited.map((stop) => stop.name)).toEqual([
+    "mk-q",
+    "mk-crop",
+    "mk-cert",
+    "mk-quality",
+    "mk-from",
+    "mk-to",
+    "mk-state",
+    "mk-region",
+    "mk-sort",
+    "Apply filters",
+    "Clear filters",
+    `row /batches/${rows[0]}`,
+  ]);
+  expect(visited.filter((stop) => !stop.outlined)).toEqual([]);
+
+  await page.keyboard.press("Tab");
+  expect(await focused(page)).toEqual({ name: `row /batches/${rows[1]}`, outlined: true });
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/batches/${rows[0]}$`));
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(`batch #${rows[0]}`);
 });
 
 test.describe("on a phone", () => {
