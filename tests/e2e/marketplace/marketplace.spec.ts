@@ -282,6 +282,7 @@ test("the keyboard skips to the content, tabs through the filters in order to a 
     if (now.name !== visited.at(-1)?.name) visited.push(now);
   }
   expect(visited.map((stop) => stop.name)).toEqual([
+    "Skip to results",
     "mk-q",
     "mk-crop",
     "mk-cert",
@@ -299,7 +300,14 @@ test("the keyboard skips to the content, tabs through the filters in order to a 
 
   await page.keyboard.press("Tab");
   expect(await focused(page)).toEqual({ name: `row /batches/${rows[1]}`, outlined: true });
-  await page.keyboard.press("Shift+Tab");
+
+  // The second skip link jumps over the filters straight to the list.
+  await page.locator("#main").focus();
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Skip to results" })).toBeInViewport({ ratio: 1 });
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Tab");
+  expect(await focused(page)).toEqual({ name: `row /batches/${rows[0]}`, outlined: true });
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(new RegExp(`/batches/${rows[0]}$`));
   await expect(page.getByRole("heading", { level: 1 })).toContainText(`batch #${rows[0]}`);
