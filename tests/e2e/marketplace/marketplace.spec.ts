@@ -347,6 +347,18 @@ test.describe("on a phone", () => {
     await expect(page.getByRole("button", { name: "Filters (2)" })).toHaveAttribute("aria-expanded", "true");
     await screenshot(page, testInfo, "marketplace-phone-filters-open");
   });
+
+  test("a batch's page fits the screen, long addresses included", async ({ page }, testInfo) => {
+    await page.goto("/batches/1");
+    const details = page.getByRole("region", { name: "Details" });
+    await expect(details).toBeVisible();
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      cards: [...document.querySelectorAll("main section")].map((card) => card.scrollWidth - card.clientWidth),
+    }));
+    expect(overflow).toEqual({ page: 0, cards: overflow.cards.map(() => 0) });
+    await screenshot(page, testInfo, "batch-phone");
+  });
 });
 
 test("on a desktop the filters are open and there is no Filters button", async ({ page }) => {
