@@ -98,12 +98,15 @@ export function encodeCursor(sort: SearchSort, key: SortKey, tokenId: number): s
   return Buffer.from(JSON.stringify([sort, key, tokenId])).toString("base64url");
 }
 
+const invalidCursor = () =>
+  badRequest("The cursor is not one this API gave out.", [{ path: "cursor", message: "Invalid cursor" }]);
+
 function decodeCursor(cursor: string, sort: SearchSort): [SortKey, number] {
   let decoded: z.infer<typeof cursorSchema>;
   try {
     decoded = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    throw badRequest("The cursor is not one this API gave out.", [{ path: "cursor", message: "Invalid cursor" }]);
+    throw invalidCursor();
   }
   const [cursorSort, key, tokenId] = decoded;
   if (cursorSort !== sort) {
@@ -112,9 +115,7 @@ function decodeCursor(cursor: string, sort: SearchSort): [SortKey, number] {
     ]);
   }
   const parsedKey = SORTS[sort].keySchema.safeParse(key);
-  if (!parsedKey.success) {
-    throw badRequest("The cursor is not one this API gave out.", [{ path: "cursor", message: "Invalid cursor" }]);
-  }
+  if (!parsedKey.success) throw invalidCursor();
   return [parsedKey.data, tokenId];
 }
 
