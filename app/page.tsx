@@ -6,7 +6,7 @@ export const dynamic = "force-dynamic";
 export default async function HomePage() {
   const stats = await getHomeStats();
   return (
-    <main>
+    <main id="main" tabIndex={-1}>
       <section className="hero">
         <h1>GreenLedger</h1>
         <p>

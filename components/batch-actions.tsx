@@ -1,13 +1,12 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useRef, useState, useTransition } from "react";
 import { getAddress } from "viem";
-import { useSession } from "@/components/wallet-providers";
 import { type BatchAction, mayAct, nextState } from "@/lib/batches/lifecycle";
 import type { OfferDto } from "@/lib/offers/offer-dto";
+import type { UserDto } from "@/lib/users/sign-in-user";
 import styles from "./wallet.module.css";
 
 type EventBody =
@@ -19,6 +18,8 @@ type EventBody =
 type ErrorBody = { error?: { message?: string; fields?: { path: string; message: string }[] } };
 
 type Props = {
+  /** From the session cookie, read by the server that rendered the page. */
+  user: UserDto;
   tokenId: number;
   state: number;
   /** Lower-case, as sessions carry them. */
@@ -39,16 +40,14 @@ async function fetchOffers(tokenId: number): Promise<OfferDto[]> {
   return (await response.json()) as OfferDto[];
 }
 
-export function BatchActions({ tokenId, state, ownerAddress, custodianAddress }: Props) {
-  const session = useSession();
+export function BatchActions({ user, tokenId, state, ownerAddress, custodianAddress }: Props) {
   const router = useRouter();
-  const user = session.data;
   const listed = nextState("sell", state) !== null;
-  const owns = user?.address === ownerAddress;
+  const owns = user.address === ownerAddress;
   const offers = useQuery({
-    queryKey: ["offers", tokenId, user?.address],
+    queryKey: ["offers", tokenId, user.address],
     queryFn: () => fetchOffers(tokenId),
-    enabled: listed && (owns || user?.role === "buyer"),
+    enabled: listed && (owns || user.role === "buyer"),
   });
   const [outcome, setOutcome] = useState<{ kind: "error" | "done"; text: string } | null>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -61,16 +60,6 @@ export function BatchActions({ tokenId, state, ownerAddress, custodianAddress }:
   useEffect(() => {
     if (outcome) (outcome.kind === "error" ? alertRef : statusRef).current?.focus();
   }, [outcome]);
-
-  if (session.isPending) return <p className={styles.muted}>Checking whether you are signed in…</p>;
-  if (!user) {
-    return (
-      <p>
-        <Link href={`/signin?next=${encodeURIComponent(`/batches/${tokenId}`)}`}>Sign in with your wallet</Link> to
-        record an inspection, shipment or delivery for this batch.
-      </p>
-    );
-  }
 
   const allowed = (action: BatchAction) =>
     nextState(action, state) !== null && mayAct(action, user, { ownerAddress, custodianAddress });

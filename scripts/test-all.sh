@@ -48,3 +48,6 @@ fi
 step "end to end: production build in Chromium"
 npm run build
 npx playwright test
+
+step "frontend budgets: Lighthouse on the production build"
+node scripts/lighthouse-budgets.mjs

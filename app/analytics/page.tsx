@@ -121,7 +121,7 @@ export default async function AnalyticsPage({ searchParams }: Props) {
   const byQuantity = summary.perCrop.toSorted((a, b) => b.medianQuantity - a.medianQuantity);
 
   return (
-    <main className={styles.page}>
+    <main id="main" tabIndex={-1} className={styles.page}>
       <header className={styles.header}>
         <h1>Crop analytics</h1>
         <p>

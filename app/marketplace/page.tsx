@@ -1,8 +1,7 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { Marketplace } from "@/components/marketplace/marketplace";
-import { QueryProvider } from "@/components/marketplace/query-provider";
 import { type Filters, filtersFromParams, searchBody } from "@/components/marketplace/url-filters";
+import { QueryProvider } from "@/components/query-provider";
 import { getFacets } from "@/lib/batches/get-facets";
 import { type SearchInput, searchSchema } from "@/lib/batches/schema";
 import { searchBatches } from "@/lib/batches/search-batches";
@@ -35,13 +34,10 @@ export default async function MarketplacePage({ searchParams }: Props) {
   const { filters, input } = validated(filtersFromParams(await searchParams));
   const [facets, firstPage] = await Promise.all([getFacets(), searchBatches(input)]);
   return (
-    <main className={styles.page}>
+    <main id="main" tabIndex={-1} className={styles.page}>
       <header className={styles.header}>
-        <p className={styles.home}>
-          <Link href="/">GreenLedger</Link>
-        </p>
         <h1>Marketplace</h1>
-        <p>Crop batches with their full custody record, newest harvest first.</p>
+        <p>Crop batches with their full custody record, sorted and filtered the way you choose.</p>
       </header>
       <QueryProvider>
         <Marketplace filters={filters} facets={facets} firstPage={firstPage} />

@@ -27,8 +27,11 @@ export function Marketplace({ filters, facets, firstPage }: Props) {
   const body = useMemo(() => searchBody(filters), [filters]);
   return (
     <>
+      <a className="skip-link" href="#results">
+        Skip to results
+      </a>
       <FilterForm filters={filters} facets={facets} pending={pending} onApply={apply} />
-      <section className={styles.results} aria-label="Batches" aria-busy={pending}>
+      <section id="results" tabIndex={-1} className={styles.results} aria-label="Batches" aria-busy={pending}>
         <BatchList key={query} body={body} firstPage={firstPage} />
       </section>
     </>

@@ -1,3 +1,5 @@
+import { SEARCH_SORTS, type SearchSort } from "@/lib/batches/sorts";
+
 export const FOR_SALE_STATES = [0, 1, 2] as const;
 export const DEFAULT_PAGE_SIZE = 30;
 export const MAX_PAGE_SIZE = 100;
@@ -14,6 +16,8 @@ export type Filters = {
   harvestedTo?: string;
   state: StateChoice;
   region?: string;
+  /** Absent means newest harvest first. */
+  sort?: SearchSort;
   pageSize?: number;
 };
 
@@ -26,12 +30,14 @@ export type SearchBody = {
   harvestedTo?: string;
   states?: number[];
   region?: string;
+  sort?: SearchSort;
   limit: number;
 };
 
 type Params = Record<string, string | string[] | undefined>;
 
 const STATE_CHOICES = new Set<string>(["any", "0", "1", "2", "3", "4", "5"]);
+const SORTS = new Set<string>(SEARCH_SORTS);
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function text(params: Params, name: string): string | undefined {
@@ -52,6 +58,7 @@ export function filtersFromParams(params: Params): Filters {
   const from = text(params, "from");
   const to = text(params, "to");
   const q = text(params, "q");
+  const sort = text(params, "sort");
   return {
     q: q && q.length >= 2 ? q.slice(0, 100) : undefined,
     cropType: text(params, "crop"),
@@ -61,6 +68,7 @@ export function filtersFromParams(params: Params): Filters {
     harvestedTo: to && ISO_DAY.test(to) ? to : undefined,
     state: state && STATE_CHOICES.has(state) ? (state as StateChoice) : "forSale",
     region: text(params, "region"),
+    sort: sort && sort !== "newest" && SORTS.has(sort) ? (sort as SearchSort) : undefined,
     pageSize: integer(params, "pageSize", 1, MAX_PAGE_SIZE),
   };
 }
@@ -76,6 +84,7 @@ export function filtersToQuery(filters: Filters): string {
     ["to", filters.harvestedTo],
     ["state", filters.state === "forSale" ? undefined : filters.state],
     ["region", filters.region],
+    ["sort", filters.sort],
     ["pageSize", filters.pageSize],
   ];
   for (const [name, value] of entries) if (value !== undefined && value !== "") params.set(name, String(value));

@@ -158,7 +158,7 @@ export async function VerificationView({ tokenId }: { tokenId: number }) {
   const verdict = verdictOf(verification);
   const { batch } = verification;
   return (
-    <main className={styles.page}>
+    <main id="main" tabIndex={-1} className={styles.page}>
       <section className={`${styles.verdict} ${styles[verdict.tone]}`} aria-labelledby="verdict">
         <h1 id="verdict">{verdict.title}</h1>
         <p>{verdict.detail}</p>

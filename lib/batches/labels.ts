@@ -1,4 +1,5 @@
 import type { StateName } from "@/lib/batches/lifecycle";
+import type { SearchSort } from "@/lib/batches/sorts";
 
 /** How people read the batch vocabulary on every page (UN/ECE unit codes, lifecycle states, CBV business steps). */
 export const UNIT_LABELS: Record<string, string> = { KGM: "kg", TNE: "t", LBR: "lb", H87: "pieces" };
@@ -20,4 +21,11 @@ export const STEP_LABELS: Record<string, string> = {
   decommissioning: "Consumed",
   holding: "Recalled",
   inspecting: "Inspected",
+};
+
+export const SORT_LABELS: Record<SearchSort, string> = {
+  newest: "Newest harvest first",
+  oldest: "Oldest harvest first",
+  quality: "Highest quality first",
+  quantity: "Largest quantity first",
 };

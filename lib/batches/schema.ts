@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SEARCH_SORTS } from "@/lib/batches/sorts";
 
 export const UNITS = ["KGM", "TNE", "LBR", "H87"] as const;
 
@@ -127,6 +128,7 @@ export const searchSchema = z
     farmId: z.number().int().positive().max(2_147_483_647).optional(),
     region: label(120).optional(),
     q: z.string().trim().min(2).max(100).optional(),
+    sort: z.enum(SEARCH_SORTS).default("newest"),
     limit: z.number().int().min(1).max(100).default(20),
     offset: z.number().int().min(0).max(10_000).optional(),
     cursor: z.string().min(1).max(200).optional(),

@@ -4,6 +4,7 @@ import { badRequest } from "@/lib/api/errors";
 import { checksum, isoDate } from "@/lib/batches/batch-dto";
 import { type StateName, stateName } from "@/lib/batches/lifecycle";
 import { isoDateSchema, type SearchInput } from "@/lib/batches/schema";
+import { SEARCH_SORTS, type SearchSort } from "@/lib/batches/sorts";
 import { dbRead } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 
@@ -43,18 +44,87 @@ type Row = {
   farm_country: string;
 };
 
-const cursorSchema = z.tuple([isoDateSchema, z.number().int().positive().max(Number.MAX_SAFE_INTEGER)]);
+type SortKey = string | number;
 
-export function encodeCursor(harvestDate: string, tokenId: number): string {
-  return Buffer.from(JSON.stringify([harvestDate, tokenId])).toString("base64url");
+type SortSpec = {
+  column: Prisma.Sql;
+  descending: boolean;
+  /** The cursor's key: a value of `column` as the row carried it, validated when it comes back. */
+  key: (row: Row) => SortKey;
+  keySchema: z.ZodType<SortKey>;
+  cast: Prisma.Sql;
+};
+
+const DECIMAL_14_3 = /^\d{1,11}(\.\d{1,3})?$/;
+
+function byHarvest(descending: boolean): SortSpec {
+  return {
+    column: Prisma.sql`b.harvest_date`,
+    descending,
+    key: (row) => isoDate(row.harvest_date),
+    keySchema: isoDateSchema,
+    cast: Prisma.sql`date`,
+  };
 }
 
-function decodeCursor(cursor: string): [string, number] {
+// Each order is served by an index on (column, token_id), scanned forwards or backwards.
+const SORTS: Record<SearchSort, SortSpec> = {
+  newest: byHarvest(true),
+  oldest: byHarvest(false),
+  quality: {
+    column: Prisma.sql`b.quality_score`,
+    descending: true,
+    key: (row) => row.quality_score,
+    keySchema: z.number().int().min(0).max(100),
+    cast: Prisma.sql`smallint`,
+  },
+  quantity: {
+    column: Prisma.sql`b.quantity`,
+    descending: true,
+    // As a string: the cursor must hold the exact decimal, not a float near it.
+    key: (row) => row.quantity.toFixed(3),
+    keySchema: z.string().regex(DECIMAL_14_3),
+    cast: Prisma.sql`numeric`,
+  },
+};
+
+const cursorSchema = z.tuple([
+  z.enum(SEARCH_SORTS),
+  z.union([z.string().max(40), z.number()]),
+  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+]);
+
+export function encodeCursor(sort: SearchSort, key: SortKey, tokenId: number): string {
+  return Buffer.from(JSON.stringify([sort, key, tokenId])).toString("base64url");
+}
+
+const invalidCursor = () =>
+  badRequest("The cursor is not one this API gave out.", [{ path: "cursor", message: "Invalid cursor" }]);
+
+function decodeCursor(cursor: string, sort: SearchSort): [SortKey, number] {
+  let decoded: z.infer<typeof cursorSchema>;
   try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+    decoded = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    throw badRequest("The cursor is not one this API gave out.", [{ path: "cursor", message: "Invalid cursor" }]);
+    throw invalidCursor();
   }
+  const [cursorSort, key, tokenId] = decoded;
+  if (cursorSort !== sort) {
+    throw badRequest("The cursor belongs to another sort order; start again from the first page.", [
+      { path: "cursor", message: `Cursor is for sort "${cursorSort}"` },
+    ]);
+  }
+  const parsedKey = SORTS[sort].keySchema.safeParse(key);
+  if (!parsedKey.success) throw invalidCursor();
+  return [parsedKey.data, tokenId];
+}
+
+/** Rows after the cursor, written so the planner can start the index scan there: a deep page costs what the first does. */
+function afterCursor(spec: SortSpec, key: SortKey, tokenId: number): Prisma.Sql {
+  const value = Prisma.sql`${key}::${spec.cast}`;
+  return spec.descending
+    ? Prisma.sql`${spec.column} <= ${value} AND (${spec.column} < ${value} OR b.token_id < ${tokenId})`
+    : Prisma.sql`${spec.column} >= ${value} AND (${spec.column} > ${value} OR b.token_id > ${tokenId})`;
 }
 
 function escapeLike(text: string): string {
@@ -78,18 +148,14 @@ function filters(input: SearchInput): Prisma.Sql[] {
   if (input.farmId) where.push(Prisma.sql`b.origin_farm = ${input.farmId}`);
   if (input.region) where.push(Prisma.sql`f.region = ${input.region}`);
   if (input.q) where.push(Prisma.sql`b.search_text ILIKE ${`%${escapeLike(input.q.toLowerCase())}%`}`);
-  if (input.cursor) {
-    const [harvestDate, tokenId] = decodeCursor(input.cursor);
-    // Written so the planner can start the index scan at the cursor: a deep page costs what the first does.
-    where.push(
-      Prisma.sql`b.harvest_date <= ${harvestDate}::date AND (b.harvest_date < ${harvestDate}::date OR b.token_id < ${tokenId})`,
-    );
-  }
+  if (input.cursor) where.push(afterCursor(SORTS[input.sort], ...decodeCursor(input.cursor, input.sort)));
   return where;
 }
 
 export function searchQuery(input: SearchInput): Prisma.Sql {
   const where = filters(input);
+  const { column, descending } = SORTS[input.sort];
+  const direction = descending ? Prisma.sql`DESC` : Prisma.sql`ASC`;
   return Prisma.sql`
     SELECT b.token_id, b.crop_type, b.variety, b.quantity, b.unit, b.harvest_date, b.quality_score, b.current_state,
            b.metadata -> 'certifications' AS certifications, b.owner_address, b.chain_status::text AS chain_status,
@@ -97,7 +163,7 @@ export function searchQuery(input: SearchInput): Prisma.Sql {
     FROM crop_batches b
     JOIN farms f ON f.id = b.origin_farm
     ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, " AND ")}` : Prisma.empty}
-    ORDER BY b.harvest_date DESC, b.token_id DESC
+    ORDER BY ${column} ${direction}, b.token_id ${direction}
     LIMIT ${input.limit + 1}
     ${input.offset ? Prisma.sql`OFFSET ${input.offset}` : Prisma.empty}`;
 }
@@ -122,8 +188,11 @@ function toSummary(row: Row): BatchSummary {
 
 export async function searchBatches(input: SearchInput): Promise<SearchResult> {
   const rows = await dbRead.$queryRaw<Row[]>(searchQuery(input));
-  const page = rows.slice(0, input.limit).map(toSummary);
+  const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  const nextCursor = rows.length > input.limit && last ? encodeCursor(last.harvestDate, last.tokenId) : null;
-  return { results: page, nextCursor };
+  const nextCursor =
+    rows.length > input.limit && last
+      ? encodeCursor(input.sort, SORTS[input.sort].key(last), Number(last.token_id))
+      : null;
+  return { results: page.map(toSummary), nextCursor };
 }

@@ -13,6 +13,7 @@ type Seed = {
   farm: "north" | "south";
   harvestDate: string;
   qualityScore: number;
+  quantity: number;
   certifications?: string[];
 };
 
@@ -25,6 +26,7 @@ const SEEDS: Seed[] = [
     farm: "north",
     harvestDate: "2025-06-01",
     qualityScore: 90,
+    quantity: 250,
     certifications: ["EU Organic", "GlobalG.A.P."],
   },
   {
@@ -33,15 +35,25 @@ const SEEDS: Seed[] = [
     farm: "north",
     harvestDate: "2025-06-01",
     qualityScore: 70,
+    quantity: 120.5,
     certifications: ["EU Organic"],
   },
-  { crop: "apple", variety: "Fuji", farm: "south", harvestDate: "2025-06-01", qualityScore: 60, certifications: [] },
+  {
+    crop: "apple",
+    variety: "Fuji",
+    farm: "south",
+    harvestDate: "2025-06-01",
+    qualityScore: 60,
+    quantity: 250,
+    certifications: [],
+  },
   {
     crop: "apple",
     variety: "Braeburn",
     farm: "north",
     harvestDate: "2025-05-15",
     qualityScore: 95,
+    quantity: 120.5,
     certifications: ["GlobalG.A.P."],
   },
   {
@@ -50,15 +62,17 @@ const SEEDS: Seed[] = [
     farm: "south",
     harvestDate: "2025-05-15",
     qualityScore: 80,
+    quantity: 80.25,
     certifications: ["EU Organic"],
   },
-  { crop: "pear", variety: "Conference", farm: "south", harvestDate: "2025-04-30", qualityScore: 50 },
+  { crop: "pear", variety: "Conference", farm: "south", harvestDate: "2025-04-30", qualityScore: 70, quantity: 1000 },
   {
     crop: "pear",
     variety: "Williams",
     farm: "north",
     harvestDate: "2025-04-30",
     qualityScore: 85,
+    quantity: 80.25,
     certifications: ["Fair Trade"],
   },
   {
@@ -67,6 +81,7 @@ const SEEDS: Seed[] = [
     farm: "south",
     harvestDate: "2025-03-01",
     qualityScore: 40,
+    quantity: 5,
     certifications: ["EU Organic"],
   },
   {
@@ -75,6 +90,7 @@ const SEEDS: Seed[] = [
     farm: "north",
     harvestDate: "2025-02-14",
     qualityScore: 99,
+    quantity: 120.5,
     certifications: ["GlobalG.A.P.", "EU Organic"],
   },
   {
@@ -83,6 +99,7 @@ const SEEDS: Seed[] = [
     farm: "south",
     harvestDate: "2025-01-01",
     qualityScore: 75,
+    quantity: 999.999,
     certifications: [],
   },
 ];
@@ -97,11 +114,16 @@ describe("POST /api/crop-batches/search", () => {
   let farmIds: Record<"north" | "south", number>;
   let made: Made[];
 
-  const byNewest = (a: Made, b: Made) => b.harvestDate.localeCompare(a.harvestDate) || b.tokenId - a.tokenId;
-  const expected = (keep: (batch: Made) => boolean) =>
+  const ORDERS = {
+    newest: (a: Made, b: Made) => b.harvestDate.localeCompare(a.harvestDate) || b.tokenId - a.tokenId,
+    oldest: (a: Made, b: Made) => a.harvestDate.localeCompare(b.harvestDate) || a.tokenId - b.tokenId,
+    quality: (a: Made, b: Made) => b.qualityScore - a.qualityScore || b.tokenId - a.tokenId,
+    quantity: (a: Made, b: Made) => b.quantity - a.quantity || b.tokenId - a.tokenId,
+  };
+  const expected = (keep: (batch: Made) => boolean, order: keyof typeof ORDERS = "newest") =>
     made
       .filter(keep)
-      .sort(byNewest)
+      .sort(ORDERS[order])
       .map((batch) => batch.tokenId);
   const find = (body: unknown) => call(search, {}, { method: "POST", path: "/api/crop-batches/search", body });
   const ids = (response: { body: { results: { tokenId: number }[] } }) => response.body.results.map((r) => r.tokenId);
@@ -127,6 +149,7 @@ describe("POST /api/crop-batches/search", () => {
         variety: seed.variety,
         harvestDate: seed.harvestDate,
         qualityScore: seed.qualityScore,
+        quantity: seed.quantity,
         metadata: seed.certifications ? { certifications: seed.certifications } : {},
       });
       const response = await call(createBatch, {}, { method: "POST", body, cookie: farmer.cookie });
@@ -277,17 +300,44 @@ describe("POST /api/crop-batches/search", () => {
       const pages = await walk({ ...scope, certification: "EU Organic" });
       expect(pages.flat()).toEqual(expected((b) => b.certifications?.includes("EU Organic") ?? false));
     });
+
+    // The seeds tie on every sort key (harvest dates, quality 70, quantities 250, 120.5 and 80.25), some across pages.
+    it.each(["newest", "oldest", "quality", "quantity"] as const)(
+      "sorts by %s across pages: ordered, ties broken by token id, no duplicates or gaps",
+      async (sort) => {
+        const pages = await walk({ ...scope, sort });
+        expect(pages.map((page) => page.length)).toEqual([3, 3, 3, 1]);
+        expect(pages.flat()).toEqual(expected(() => true, sort));
+      },
+    );
+
+    it("sorts a filtered search and keeps the filter across pages", async () => {
+      const pages = await walk({ ...scope, sort: "quantity", states: [0] });
+      expect(pages.flat()).toEqual(expected((b) => b.state === 0, "quantity"));
+    });
+
+    it("refuses a cursor from another sort order", async () => {
+      const first = await find({ ...scope, sort: "quality", limit: 3 });
+      const response = await find({ ...scope, sort: "quantity", limit: 3, cursor: first.body.nextCursor });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({
+        code: "bad_request",
+        fields: [{ path: "cursor", message: 'Cursor is for sort "quality"' }],
+      });
+    });
   });
 
   describe("invalid input answers 400", () => {
-    const forged = Buffer.from(JSON.stringify(["2025-01-01", -1])).toString("base64url");
+    const forged = Buffer.from(JSON.stringify(["newest", "2025-01-01", -1])).toString("base64url");
+    const badKey = Buffer.from(JSON.stringify(["quantity", "12e3", 5])).toString("base64url");
 
     it.each([
       ["a garbage cursor", { cursor: "not-a-cursor" }, "cursor"],
       ["a cursor of the wrong shape", { cursor: forged }, "cursor"],
+      ["a cursor whose key does not fit its sort", { sort: "quantity", cursor: badKey }, "cursor"],
       [
         "cursor together with offset",
-        { cursor: Buffer.from('["2025-01-01",5]').toString("base64url"), offset: 0 },
+        { cursor: Buffer.from('["newest","2025-01-01",5]').toString("base64url"), offset: 0 },
         "cursor",
       ],
       ["limit 0", { limit: 0 }, "limit"],
@@ -295,7 +345,8 @@ describe("POST /api/crop-batches/search", () => {
       ["harvestedFrom after harvestedTo", { harvestedFrom: "2025-06-02", harvestedTo: "2025-06-01" }, "harvestedFrom"],
       ["a one-letter q", { q: "a" }, "q"],
       ["a state out of range", { states: [6] }, "states.0"],
-      ["an unknown field", { sort: "quality" }, "(root)"],
+      ["an unknown sort", { sort: "cheapest" }, "sort"],
+      ["an unknown field", { order: "quality" }, "(root)"],
     ])("for %s", async (_name, body, path) => {
       const response = await find({ ...scope, ...body });
       expect(response.status).toBe(400);

@@ -76,17 +76,31 @@ describe(`query plans on PostgreSQL with ${BATCHES.toLocaleString("en")} batches
 
   it("serves a crop-type page from the covering index, first page and a deep cursor page alike", async () => {
     const first = await plan(search({ cropType: "potato", limit: 20 }));
-    const deep = await plan(search({ cropType: "potato", limit: 20, cursor: encodeCursor("2023-06-01", 150_000) }));
+    const deep = await plan(
+      search({ cropType: "potato", limit: 20, cursor: encodeCursor("newest", "2023-06-01", 150_000) }),
+    );
     expect(indexesUsed(first)).toContain("crop_batches_crop_harvest_covering_idx");
     expect(indexesUsed(deep)).toContain("crop_batches_crop_harvest_covering_idx");
     expect(seqScans(deep, "crop_batches")).toBe(0);
   });
 
-  it("walks the harvest-date index for an unfiltered cursor page instead of sorting the table", async () => {
-    const deep = await plan(search({ limit: 20, cursor: encodeCursor("2024-01-01", 200_000) }));
-    expect(indexesUsed(deep)).toContain("crop_batches_harvest_idx");
-    expect(seqScans(deep, "crop_batches")).toBe(0);
-  });
+  it.each([
+    ["newest", "2024-01-01", "crop_batches_harvest_idx"],
+    ["oldest", "2024-01-01", "crop_batches_harvest_idx"],
+    ["quality", 50, "crop_batches_quality_idx"],
+    ["quantity", "500.000", "crop_batches_quantity_idx"],
+  ] as const)(
+    "sorts by %s from its index, for sale on the first page and unfiltered at a deep cursor",
+    async (sort, key, index) => {
+      const first = await plan(search({ sort, states: [0, 1, 2], limit: 30 }));
+      const deep = await plan(search({ sort, limit: 30, cursor: encodeCursor(sort, key, 200_000) }));
+      for (const used of [first, deep]) {
+        expect(indexesUsed(used)).toContain(index);
+        expect(seqScans(used, "crop_batches")).toBe(0);
+        expect(used.some((node) => node["Node Type"] === "Sort")).toBe(false);
+      }
+    },
+  );
 
   it("finds a rare certification through the GIN jsonb_path_ops index", async () => {
     const used = await plan(search({ certification: "Demeter", limit: 20 }));

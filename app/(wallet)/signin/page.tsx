@@ -11,7 +11,7 @@ function safeNext(next: string | string[] | undefined): string {
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
   const { next } = await searchParams;
   return (
-    <main>
+    <main id="main" tabIndex={-1}>
       <section className="hero">
         <h1>Connect wallet and sign in</h1>
         <p>

@@ -73,10 +73,14 @@ test("the first page is server-rendered and not fetched again", async ({ page, r
   expect(errors).toEqual([]);
 });
 
-test("the home page links to the marketplace", async ({ page }) => {
+test("the home page and the site navigation link to the marketplace", async ({ page }) => {
   await page.goto("/");
-  await page.getByRole("link", { name: "marketplace" }).click();
+  await page.getByRole("main").getByRole("link", { name: "marketplace" }).click();
   await expect(page).toHaveURL(/\/marketplace$/);
+  await page.goto("/verify/1");
+  await page.getByRole("navigation", { name: "Site" }).getByRole("link", { name: "Marketplace" }).click();
+  await expect(page).toHaveURL(/\/marketplace$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Marketplace");
 });
 
 test("crop and certification filters live in the URL; reload and back keep them", async ({ page, request }) => {
@@ -107,6 +111,43 @@ test("crop and certification filters live in the URL; reload and back keep them"
   await expect(page).toHaveURL(/\/marketplace\?crop=tomato$/);
   await expect(page.getByLabel("Certification", { exact: true })).toHaveValue("");
   await expectFirstRows(page, tomatoes.results);
+});
+
+test("choosing a sort reorders the list and keeps the sort in the URL and in later pages", async ({
+  page,
+  request,
+}) => {
+  const requests = searchRequests(page);
+  await open(page, "/marketplace?pageSize=10");
+  const newest = (await search(request, { states: FOR_SALE, limit: 10 })).results;
+  await expectFirstRows(page, newest);
+  const sorts = [
+    ["quality", "Highest quality first"],
+    ["quantity", "Largest quantity first"],
+    ["oldest", "Oldest harvest first"],
+  ] as const;
+  for (const [sort, label] of sorts) {
+    await page.getByLabel("Sort by").selectOption({ label });
+    await expect(page).toHaveURL(new RegExp(`\\?sort=${sort}&pageSize=10$`));
+    const sorted = (await search(request, { sort, states: FOR_SALE, limit: 10 })).results;
+    expect(sorted.map((row) => row.tokenId)).not.toEqual(newest.map((row) => row.tokenId));
+    await expectFirstRows(page, sorted);
+  }
+  const qualities = (await search(request, { sort: "quality", states: FOR_SALE, limit: 10 })).results.map(
+    (row) => row.qualityScore,
+  );
+  expect(qualities).toEqual(qualities.toSorted((a, b) => b - a));
+
+  await page.reload();
+  await expect(page.getByLabel("Sort by")).toHaveValue("oldest");
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect.poll(() => requests.length).toBeGreaterThanOrEqual(1);
+  expect(JSON.parse(requests.at(-1) ?? "{}")).toMatchObject({ sort: "oldest", cursor: expect.any(String) });
+
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.getByLabel("Sort by").selectOption({ label: "Newest harvest first" });
+  await expect(page).toHaveURL(/\/marketplace\?pageSize=10$/);
+  await expectFirstRows(page, newest);
 });
 
 test("quality, state and region filters narrow the list", async ({ page, request }) => {
@@ -198,9 +239,78 @@ test("a row opens the batch's detail page", async ({ page }) => {
   const row = page.locator(ROWS).first();
   const href = await row.locator("a").getAttribute("href");
   await row.click();
-  // The detail page is the first to load the wallet bundle.
-  await expect(page).toHaveURL(new RegExp(`${href}$`), { timeout: 15_000 });
+  await expect(page).toHaveURL(new RegExp(`${href}$`));
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  // Without a session the actions are a sign-in link, rendered by the server; no wallet code is loaded.
+  const signIn = page
+    .getByRole("region", { name: "Record an event" })
+    .getByRole("link", { name: "Sign in with your wallet" });
+  await expect(signIn).toHaveAttribute("href", `/signin?next=${encodeURIComponent(href ?? "")}`);
+});
+
+/** What has focus (a result row by its link), and whether it shows a focus outline (a row's is on its card). */
+async function focused(page: Page): Promise<{ name: string; outlined: boolean }> {
+  return page.evaluate(() => {
+    const element = document.activeElement as HTMLElement | null;
+    if (!element || element === document.body) return { name: "body", outlined: false };
+    const row = element.closest('[data-testid="batch-row"]');
+    const style = getComputedStyle(row?.querySelector("article") ?? element);
+    return {
+      name: row ? `row ${element.getAttribute("href")}` : element.id || element.textContent?.trim() || element.tagName,
+      outlined: style.outlineStyle !== "none" && Number.parseFloat(style.outlineWidth) >= 2,
+    };
+  });
+}
+
+test("the keyboard skips to the content, tabs through the filters in order to a result, and Enter opens it", async ({
+  page,
+}) => {
+  await open(page, "/marketplace");
+  const rows = await renderedIds(page);
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to main content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport({ ratio: 1 });
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/#main$/);
+
+  const visited: { name: string; outlined: boolean }[] = [];
+  for (let presses = 0; presses < 40 && !visited.at(-1)?.name.startsWith("row"); presses += 1) {
+    await page.keyboard.press("Tab");
+    const now = await focused(page);
+    // A date input takes one Tab per part (month, day, year).
+    if (now.name !== visited.at(-1)?.name) visited.push(now);
+  }
+  expect(visited.map((stop) => stop.name)).toEqual([
+    "Skip to results",
+    "mk-q",
+    "mk-crop",
+    "mk-cert",
+    "mk-quality",
+    "mk-from",
+    "mk-to",
+    "mk-state",
+    "mk-region",
+    "mk-sort",
+    "Apply filters",
+    "Clear filters",
+    `row /batches/${rows[0]}`,
+  ]);
+  expect(visited.filter((stop) => !stop.outlined)).toEqual([]);
+
+  await page.keyboard.press("Tab");
+  expect(await focused(page)).toEqual({ name: `row /batches/${rows[1]}`, outlined: true });
+
+  // The second skip link jumps over the filters straight to the list.
+  await page.locator("#main").focus();
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Skip to results" })).toBeInViewport({ ratio: 1 });
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Tab");
+  expect(await focused(page)).toEqual({ name: `row /batches/${rows[0]}`, outlined: true });
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/batches/${rows[0]}$`));
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(`batch #${rows[0]}`);
 });
 
 test.describe("on a phone", () => {
@@ -216,4 +326,44 @@ test.describe("on a phone", () => {
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     await screenshot(page, testInfo, "marketplace-phone");
   });
+
+  test("folds the filters behind a Filters (n) button, so the first results show without scrolling", async ({
+    page,
+  }, testInfo) => {
+    await open(page, "/marketplace?crop=tomato");
+    const toggle = page.getByRole("button", { name: "Filters (1)" });
+    await expect(toggle).toHaveAttribute("aria-expanded", "false");
+    await expect(page.getByLabel("Crop type")).toBeHidden();
+    await expect(page.getByLabel("Sort by")).toBeVisible();
+    await expect(page.locator(ROWS).first()).toBeInViewport({ ratio: 1 });
+    await expect(page.locator(ROWS).nth(1)).toBeInViewport();
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+
+    await toggle.click();
+    await expect(toggle).toHaveAttribute("aria-expanded", "true");
+    await expect(page.getByLabel("Crop type")).toHaveValue("tomato");
+    await page.getByLabel("Certification", { exact: true }).selectOption("EU Organic");
+    await expect(page).toHaveURL(/\?crop=tomato&cert=EU\+Organic$/);
+    await expect(page.getByRole("button", { name: "Filters (2)" })).toHaveAttribute("aria-expanded", "true");
+    await screenshot(page, testInfo, "marketplace-phone-filters-open");
+  });
+
+  test("a batch's page fits the screen, long addresses included", async ({ page }, testInfo) => {
+    await page.goto("/batches/1");
+    const details = page.getByRole("region", { name: "Details" });
+    await expect(details).toBeVisible();
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      cards: [...document.querySelectorAll("main section")].map((card) => card.scrollWidth - card.clientWidth),
+    }));
+    expect(overflow).toEqual({ page: 0, cards: overflow.cards.map(() => 0) });
+    await screenshot(page, testInfo, "batch-phone");
+  });
+});
+
+test("on a desktop the filters are open and there is no Filters button", async ({ page }) => {
+  await open(page, "/marketplace");
+  await expect(page.getByRole("button", { name: /^Filters/ })).toBeHidden();
+  await expect(page.getByLabel("Crop type")).toBeVisible();
+  await expect(page.getByLabel("Search crops, varieties and farms")).toBeVisible();
 });

@@ -1,9 +1,11 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
-import { BatchActions } from "@/components/batch-actions";
+import { BatchActionsIsland } from "@/components/batch-actions-island";
 import { BatchQr } from "@/components/verify/batch-qr";
 import { ApiError } from "@/lib/api/errors";
+import { signedInUser } from "@/lib/auth/signed-in-user";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
 import { getBatchOrThrow } from "@/lib/batches/get-batch-or-throw";
 import { STATE_LABELS, STEP_LABELS, UNIT_LABELS } from "@/lib/batches/labels";
@@ -59,12 +61,12 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 }
 
 export default async function BatchPage({ params }: Props) {
-  const batch = await loadBatch((await params).tokenId);
+  const [batch, user] = await Promise.all([loadBatch((await params).tokenId), signedInUser()]);
   const certifications = certificationsOf(batch.metadata);
   const farm = batch.farm;
 
   return (
-    <main>
+    <main id="main" tabIndex={-1}>
       <header className={styles.header}>
         <h1>
           {capitalize(batch.cropType)} batch #{batch.tokenId}
@@ -127,12 +129,22 @@ export default async function BatchPage({ params }: Props) {
 
         <section className="card" aria-labelledby="actions-heading">
           <h2 id="actions-heading">Record an event</h2>
-          <BatchActions
-            tokenId={batch.tokenId}
-            state={batch.state}
-            ownerAddress={batch.ownerAddress.toLowerCase()}
-            custodianAddress={batch.custodianAddress?.toLowerCase() ?? null}
-          />
+          {user ? (
+            <BatchActionsIsland
+              user={user}
+              tokenId={batch.tokenId}
+              state={batch.state}
+              ownerAddress={batch.ownerAddress.toLowerCase()}
+              custodianAddress={batch.custodianAddress?.toLowerCase() ?? null}
+            />
+          ) : (
+            <p>
+              <Link href={`/signin?next=${encodeURIComponent(`/batches/${batch.tokenId}`)}`}>
+                Sign in with your wallet
+              </Link>{" "}
+              to make an offer or record an inspection, shipment or delivery for this batch.
+            </p>
+          )}
         </section>
       </div>
 

@@ -2,7 +2,7 @@ import Link from "next/link";
 
 export default function BatchNotFound() {
   return (
-    <main>
+    <main id="main" tabIndex={-1}>
       <section className="hero">
         <h1>Batch not found</h1>
         <p>

@@ -1,0 +1,34 @@
+import Link from "next/link";
+
+const LINKS = [
+  ["/marketplace", "Marketplace"],
+  ["/analytics", "Analytics"],
+  ["/signin", "Sign in"],
+] as const;
+
+/** On every page: the skip link first in tab order, then the site's few destinations. */
+export function SiteHeader() {
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to main content
+      </a>
+      <header className="site-header">
+        <nav aria-label="Site">
+          <Link href="/" prefetch={false} className="brand">
+            GreenLedger
+          </Link>
+          <ul>
+            {LINKS.map(([href, label]) => (
+              <li key={href}>
+                <Link href={href} prefetch={false}>
+                  {label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+    </>
+  );
+}
