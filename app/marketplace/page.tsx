@@ -4,7 +4,7 @@ import { type Filters, filtersFromParams, searchBody } from "@/components/market
 import { QueryProvider } from "@/components/query-provider";
 import { getFacets } from "@/lib/batches/get-facets";
 import { type SearchInput, searchSchema } from "@/lib/batches/schema";
-import { searchBatches } from "@/lib/batches/search-batches";
+import { searchBatchesCached } from "@/lib/batches/search-batches-cached";
 import styles from "./marketplace.module.css";
 
 export const metadata: Metadata = {
@@ -32,7 +32,7 @@ function validated(filters: Filters): { filters: Filters; input: SearchInput } {
 
 export default async function MarketplacePage({ searchParams }: Props) {
   const { filters, input } = validated(filtersFromParams(await searchParams));
-  const [facets, firstPage] = await Promise.all([getFacets(), searchBatches(input)]);
+  const [facets, firstPage] = await Promise.all([getFacets(), searchBatchesCached(input)]);
   return (
     <main id="main" tabIndex={-1} className={styles.page}>
       <header className={styles.header}>
