@@ -1,14 +1,13 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { UNIT_LABELS } from "@/lib/batches/labels";
 import type { MyBatch, MyBatchesPage } from "@/lib/batches/list-my-batches";
 import { downloadOutbox } from "@/lib/offline/outbox-export";
 import { FARMER_API, PREFETCH_ROUTES, type PrefetchRoutesMessage } from "@/lib/offline/worker-messages";
 import styles from "./farmer.module.css";
 import { useFarmer } from "./farmer-app";
 import { OutboxList } from "./outbox-list";
-
-const UNIT_SHORT: Record<string, string> = { KGM: "kg", TNE: "t", LBR: "lb", H87: "pcs" };
 
 /** Lets the worker cache the batch pages the farmer is likely to open in the field. */
 function prefetchBatchPages(batches: MyBatch[]): void {
@@ -46,7 +45,11 @@ function ServerBatches() {
   return (
     <section className={styles.panel} aria-labelledby="synced-heading">
       <h2 id="synced-heading">On the ledger</h2>
-      {failed && !page && <p className={styles.muted}>Your batches will show here once the phone has been online.</p>}
+      {!page && (
+        <p className={styles.muted}>
+          {failed ? "Your batches will show here once the phone has been online." : "Loading your batches…"}
+        </p>
+      )}
       {page && page.results.length === 0 && <p className={styles.muted}>No batches yet.</p>}
       {page && page.results.length > 0 && (
         <ul className={styles.list} data-testid="synced-batches">
@@ -60,7 +63,7 @@ function ServerBatches() {
                 <span className={styles.badge}>{batch.chainStatus === "pending" ? "Recorded" : "On chain"}</span>
               </div>
               <p className={styles.muted}>
-                {batch.quantity} {UNIT_SHORT[batch.unit] ?? batch.unit} · harvested {batch.harvestDate} ·{" "}
+                {batch.quantity} {UNIT_LABELS[batch.unit] ?? batch.unit} · harvested {batch.harvestDate} ·{" "}
                 {batch.farm.name}
               </p>
             </li>
@@ -74,6 +77,7 @@ function ServerBatches() {
 export function Dashboard() {
   const { session, pending, online, syncing, needsSignIn, persisted, syncNow } = useFarmer();
   const waiting = pending.filter((batch) => batch.status === "pending").length;
+  const attention = pending.length - waiting;
 
   return (
     <main className={styles.page}>
@@ -95,7 +99,9 @@ export function Dashboard() {
                 ? "Sending…"
                 : waiting
                   ? `${waiting} waiting to be sent.`
-                  : "Everything saved on this phone has reached the ledger."}
+                  : attention
+                    ? `${attention} not accepted by the server: fix, export or discard ${attention === 1 ? "it" : "them"} below.`
+                    : "Everything saved on this phone has reached the ledger."}
         </p>
         <p className={styles.muted} data-testid="storage-state">
           {persisted

@@ -1,5 +1,6 @@
 "use client";
 
+import { UNIT_LABELS } from "@/lib/batches/labels";
 import { downloadOutbox } from "@/lib/offline/outbox-export";
 import type { PendingBatch } from "@/lib/offline/outbox-state";
 import styles from "./farmer.module.css";
@@ -45,8 +46,8 @@ export function OutboxList() {
               </span>
             </div>
             <p className={styles.muted}>
-              {batch.body.quantity} {batch.body.unit} · harvested {batch.body.harvestDate} · saved{" "}
-              {new Date(batch.savedAt).toLocaleString()}
+              {batch.body.quantity} {UNIT_LABELS[batch.body.unit] ?? batch.body.unit} · harvested{" "}
+              {batch.body.harvestDate} · saved {new Date(batch.savedAt).toLocaleString()}
             </p>
             <Reason batch={batch} />
             {batch.status === "needs-attention" && (
