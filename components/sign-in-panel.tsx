@@ -5,6 +5,7 @@ import Link from "next/link";
 import { getAddress } from "viem";
 import { useSession, useSignOut } from "@/components/wallet-providers";
 import { countPendingBatches } from "@/lib/offline/outbox";
+import { API_CACHE } from "@/lib/offline/worker-messages";
 import styles from "./wallet.module.css";
 
 export function SignInPanel({ next }: { next: string }) {
@@ -17,6 +18,7 @@ export function SignInPanel({ next }: { next: string }) {
     const warning = `${unsynced} batch${unsynced === 1 ? " is" : "es are"} saved on this device but not synced yet. They stay here and are sent after you sign in again with this wallet. Sign out anyway?`;
     if (unsynced > 0 && !window.confirm(warning)) return;
     await signOut();
+    await globalThis.caches?.delete(API_CACHE);
   };
 
   return (

@@ -10,7 +10,7 @@ import {
 } from "serwist";
 import { SYNC_TAG } from "@/lib/offline/outbox";
 import { replayOutbox } from "@/lib/offline/replay";
-import { OFFLINE_PAGE, PREFETCH_ROUTES, type PrefetchRoutesMessage } from "@/lib/offline/worker-messages";
+import { API_CACHE, OFFLINE_PAGE, PREFETCH_ROUTES, type PrefetchRoutesMessage } from "@/lib/offline/worker-messages";
 
 // TypeScript's WebWorker lib has no Background Sync types.
 interface SyncEvent extends ExtendableEvent {
@@ -53,7 +53,7 @@ const serwist = new Serwist({
     {
       matcher: sameOrigin(isApi),
       handler: new NetworkFirst({
-        cacheName: "greenledger-api",
+        cacheName: API_CACHE,
         networkTimeoutSeconds: 3,
         plugins: [new ExpirationPlugin({ maxEntries: 200, maxAgeSeconds: 7 * 24 * 3600 })],
       }),

@@ -10,3 +10,6 @@ export const SERVICE_WORKER_URL = "/sw.js";
 
 /** What the farmer pages read from the API; prefetched into the worker's cache on the first visit. */
 export const FARMER_API = { farms: "/api/farms", myBatches: "/api/crop-batches?limit=20" } as const;
+
+/** The worker's cache of API answers; it holds the signed-in farmer's data, so sign-out empties it. */
+export const API_CACHE = "greenledger-api";
