@@ -1,4 +1,6 @@
+import { verifiedOnChain } from "../support/api";
 import { expect, test } from "../support/fixtures";
+import { PUBLIC_BASE_URL } from "../support/server";
 import {
   CREATE_PATH,
   openBatchForm,
@@ -74,4 +76,11 @@ test("20 batches saved offline survive two reloads and reach the server exactly 
   expect(label.headers()["content-type"]).toBe("image/svg+xml");
   expect(await label.text()).toContain("<svg");
   await screenshot(page, testInfo, "batch-page-qr");
+
+  // The label's link is the public verification page; once the relayer has minted the batch it says so.
+  await verifiedOnChain(farmer, token ?? 0);
+  const href = await page.getByRole("link", { name: "Open verification" }).getAttribute("href");
+  expect(href).toBe(`${PUBLIC_BASE_URL}/verify/${token}`);
+  await page.goto(new URL(href ?? "").pathname);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Verified");
 });
