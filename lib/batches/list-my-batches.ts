@@ -4,6 +4,7 @@ import { badRequest } from "@/lib/api/errors";
 import { isoDate } from "@/lib/batches/batch-dto";
 import { type StateName, stateName } from "@/lib/batches/lifecycle";
 import { db } from "@/lib/db/client";
+import { Prisma } from "@/lib/generated/prisma/client";
 
 export const myBatchesQuerySchema = z
   .object({
@@ -32,46 +33,68 @@ export type MyBatchesPage = { results: MyBatch[]; nextCursor: string | null };
 
 const cursorSchema = z.tuple([z.iso.datetime(), z.number().int().positive().max(Number.MAX_SAFE_INTEGER)]);
 
-function encodeCursor(createdAt: string, tokenId: number): string {
+export function encodeMyBatchesCursor(createdAt: string, tokenId: number): string {
   return Buffer.from(JSON.stringify([createdAt, tokenId])).toString("base64url");
 }
 
-function decodeCursor(cursor: string): [Date, bigint] {
+function decodeCursor(cursor: string): [Date, number] {
   try {
     const [createdAt, tokenId] = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
-    return [new Date(createdAt), BigInt(tokenId)];
+    return [new Date(createdAt), tokenId];
   } catch {
     throw badRequest("The cursor is not one this API gave out.", [{ path: "query.cursor", message: "Invalid cursor" }]);
   }
 }
 
-/** The owner's batches, newest first, a keyset page at a time (index crop_batches_owner_idx). */
-export async function listMyBatches(owner: string, query: MyBatchesQuery): Promise<MyBatchesPage> {
+type Row = {
+  token_id: bigint;
+  client_id: string;
+  crop_type: string;
+  variety: string | null;
+  quantity: Prisma.Decimal;
+  unit: string;
+  harvest_date: Date;
+  current_state: number;
+  chain_status: string;
+  created_at: Date;
+  farm_id: number;
+  farm_name: string;
+};
+
+/** Newest first, a keyset page at a time, walking crop_batches_owner_idx (owner_address, created_at DESC). */
+export function myBatchesQuery(owner: string, query: MyBatchesQuery): Prisma.Sql {
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const rows = await db.cropBatch.findMany({
-    where: {
-      ownerAddress: owner,
-      ...(after ? { OR: [{ createdAt: { lt: after[0] } }, { createdAt: after[0], tokenId: { lt: after[1] } }] } : {}),
-    },
-    orderBy: [{ createdAt: "desc" }, { tokenId: "desc" }],
-    take: query.limit + 1,
-    include: { farm: { select: { id: true, name: true } } },
-  });
+  return Prisma.sql`
+    SELECT b.token_id, b.client_id, b.crop_type, b.variety, b.quantity, b.unit, b.harvest_date, b.current_state,
+           b.chain_status::text AS chain_status, b.created_at, f.id AS farm_id, f.name AS farm_name
+    FROM crop_batches b
+    JOIN farms f ON f.id = b.origin_farm
+    WHERE b.owner_address = ${owner}
+    ${after ? Prisma.sql`AND b.created_at <= ${after[0]} AND (b.created_at < ${after[0]} OR b.token_id < ${after[1]})` : Prisma.empty}
+    ORDER BY b.created_at DESC, b.token_id DESC
+    LIMIT ${query.limit + 1}`;
+}
+
+export async function listMyBatches(owner: string, query: MyBatchesQuery): Promise<MyBatchesPage> {
+  const rows = await db.$queryRaw<Row[]>(myBatchesQuery(owner, query));
   const results = rows.slice(0, query.limit).map(
     (row): MyBatch => ({
-      tokenId: Number(row.tokenId),
-      clientId: row.clientId,
-      cropType: row.cropType,
+      tokenId: Number(row.token_id),
+      clientId: row.client_id,
+      cropType: row.crop_type,
       variety: row.variety,
-      quantity: row.quantity.toNumber(),
+      quantity: Number(row.quantity),
       unit: row.unit,
-      harvestDate: isoDate(row.harvestDate),
-      farm: row.farm,
-      stateName: stateName(row.currentState),
-      chainStatus: row.chainStatus,
-      createdAt: row.createdAt.toISOString(),
+      harvestDate: isoDate(row.harvest_date),
+      farm: { id: row.farm_id, name: row.farm_name },
+      stateName: stateName(row.current_state),
+      chainStatus: row.chain_status,
+      createdAt: row.created_at.toISOString(),
     }),
   );
   const last = results.at(-1);
-  return { results, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.tokenId) : null };
+  return {
+    results,
+    nextCursor: rows.length > query.limit && last ? encodeMyBatchesCursor(last.createdAt, last.tokenId) : null,
+  };
 }
