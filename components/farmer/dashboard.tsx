@@ -23,6 +23,7 @@ function ServerBatches() {
   const [page, setPage] = useState<MyBatchesPage | null>(null);
   const [failed, setFailed] = useState(false);
 
+  // Reloads when a replay delivered batches or the phone came back online: the list then has new token ids.
   useEffect(() => {
     void deliveries;
     void online;
