@@ -96,6 +96,8 @@ export async function serviceWorkerSession(context: BrowserContext, page: Page) 
   });
   await cdp.send("ServiceWorker.enable");
   return {
+    /** What the browser does to an idle or misbehaving worker, at any moment. */
+    stopWorkers: () => cdp.send("ServiceWorker.stopAllWorkers"),
     dispatchSync: async () => {
       await expect.poll(() => registrations.get(`${BASE_URL}/`)).toBeTruthy();
       await cdp.send("ServiceWorker.dispatchSyncEvent", {

@@ -1,5 +1,6 @@
 import { expect, test } from "../support/fixtures";
 import {
+  CREATE_PATH,
   openBatchForm,
   outbox,
   recordPosts,
@@ -84,4 +85,39 @@ test("the sync event and the page's replay firing together send each batch once"
   const rows = await serverBatches(farmer, tag);
   expect(rows.map((row) => row.clientId).sort()).toEqual([...saved].sort());
   for (const clientId of saved) expect(sent.countFor(clientId), `POSTs of ${clientId}`).toBe(1);
+});
+
+test("a worker killed after the server committed, before it heard back, loses nothing and duplicates nothing", async ({
+  context,
+  page,
+  signedIn,
+}) => {
+  const farmer = await signedIn("farmer");
+  const tag = uniqueTag("killed");
+  const sent = recordPosts(context);
+  await openBatchForm(context, page, farmer);
+  const worker = await serviceWorkerSession(context, page);
+  const [saved] = await saveOffline(context, page, tag, 1);
+  await page.goto("/offline");
+
+  let killed = false;
+  await context.route(`**${CREATE_PATH}`, async (route) => {
+    if (route.request().method() !== "POST" || killed) return route.fallback();
+    await route.fetch();
+    killed = true;
+    await worker.stopWorkers();
+    return route.abort("connectionreset");
+  });
+  await context.setOffline(false);
+  await worker.dispatchSync();
+  await expect.poll(() => killed).toBe(true);
+  // The worker died mid-request: it never recorded the attempt, and the server has the batch.
+  expect(await outbox(page)).toMatchObject([{ clientId: saved, status: "pending", attempts: 0 }]);
+  expect(await serverBatches(farmer, tag)).toHaveLength(1);
+
+  await page.goto("/farmer");
+  await expect(unsyncedCount(page)).toHaveText("All synced", { timeout: 30_000 });
+  const rows = await serverBatches(farmer, tag);
+  expect(rows.map((row) => row.clientId)).toEqual([saved]);
+  expect(sent.countFor(saved ?? "")).toBe(2);
 });
