@@ -26,7 +26,7 @@ const sameOrigin = (match: (path: string) => boolean) => (options: RouteMatchCal
 const isVerification = (path: string) =>
   path.startsWith("/api/verify/") || path.startsWith("/verify/") || path.startsWith("/01/");
 const isStatic = (path: string) =>
-  path.startsWith("/_next/static/") || path.startsWith("/icons/") || /\.(?:svg|png|ico|webmanifest|woff2?)$/.test(path);
+  path.startsWith("/_next/static/") || path.startsWith("/icons/") || /\.(?:svg|png|ico|woff2?)$/.test(path);
 // Nonces and sessions change on every sign-in: an answer from the cache would be a wrong one.
 const isApi = (path: string) => path.startsWith("/api/") && !path.startsWith("/api/auth/");
 

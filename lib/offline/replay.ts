@@ -30,32 +30,37 @@ async function send(batch: PendingBatch): Promise<SendOutcome> {
   return classifyReply(response.status, body);
 }
 
+async function replayHoldingLock(ignoreBackoff: boolean): Promise<ReplayResult> {
+  let delivered = 0;
+  let signedOut = false;
+  const tried = new Set<string>();
+  for (;;) {
+    const now = Date.now();
+    const next = (await listPendingBatches()).find(
+      (batch) => isDue(batch, now, ignoreBackoff) && !tried.has(batch.clientId),
+    );
+    if (!next) break;
+    tried.add(next.clientId);
+    const outcome = await send(next);
+    if (outcome.kind === "signed-out") {
+      signedOut = true;
+      break;
+    }
+    if (outcome.kind === "delivered") delivered += 1;
+    await recordAttempt(next, afterAttempt(next, outcome, Date.now(), Math.random()));
+  }
+  const left = await listPendingBatches();
+  const needsAttention = left.filter((batch) => batch.status === "needs-attention").length;
+  return { delivered, waiting: left.length - needsAttention, needsAttention, signedOut };
+}
+
 /**
  * Sends every due batch once, oldest first. The page (on load, on `online`, on a timer) and the worker
  * (on `sync`, on activation) all call this; the lock queues them, so a batch is never in flight twice.
+ * Browsers without Web Locks (Safari before 15.4) still cannot duplicate a batch: the server's idempotency
+ * key and client id make a second POST a replay.
  */
 export function replayOutbox({ ignoreBackoff = false } = {}): Promise<ReplayResult> {
-  return navigator.locks.request(SYNC_LOCK, async () => {
-    let delivered = 0;
-    let signedOut = false;
-    const tried = new Set<string>();
-    for (;;) {
-      const now = Date.now();
-      const next = (await listPendingBatches()).find(
-        (batch) => isDue(batch, now, ignoreBackoff) && !tried.has(batch.clientId),
-      );
-      if (!next) break;
-      tried.add(next.clientId);
-      const outcome = await send(next);
-      if (outcome.kind === "signed-out") {
-        signedOut = true;
-        break;
-      }
-      if (outcome.kind === "delivered") delivered += 1;
-      await recordAttempt(next, afterAttempt(next, outcome, Date.now(), Math.random()));
-    }
-    const left = await listPendingBatches();
-    const needsAttention = left.filter((batch) => batch.status === "needs-attention").length;
-    return { delivered, waiting: left.length - needsAttention, needsAttention, signedOut };
-  });
+  if (!("locks" in navigator)) return replayHoldingLock(ignoreBackoff);
+  return navigator.locks.request(SYNC_LOCK, () => replayHoldingLock(ignoreBackoff));
 }
