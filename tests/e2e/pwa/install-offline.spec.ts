@@ -66,3 +66,28 @@ test("after one online visit the app opens offline, with the farmer's batches an
   await expect(page.getByRole("heading", { name: "You are offline" })).toBeVisible();
   await context.setOffline(false);
 });
+
+test("the farmer pages load no wallet library (RainbowKit, wagmi): they only need the session cookie", async ({
+  context,
+  page,
+  signedIn,
+}) => {
+  await signInBrowser(context, await signedIn("farmer"));
+  const scripts: Promise<string>[] = [];
+  page.on("response", (response) => {
+    if (response.request().resourceType() === "script") scripts.push(response.text());
+  });
+  for (const path of ["/farmer", "/farmer/new"]) {
+    await page.goto(path);
+    await expect(page.getByTestId("unsynced-count")).toBeVisible();
+  }
+  const bodies = await Promise.all(scripts);
+  expect(bodies.length).toBeGreaterThan(0);
+  expect(bodies.filter((body) => /rainbowkit|wagmi/i.test(body))).toEqual([]);
+
+  // The wallet pages do load them, so the check above can tell.
+  scripts.length = 0;
+  await page.goto("/signin");
+  await expect(page.getByText("You are signed in.")).toBeVisible();
+  expect((await Promise.all(scripts)).some((body) => /rainbowkit|wagmi/i.test(body))).toBe(true);
+});
