@@ -77,6 +77,19 @@ export default defineConfig({
       testMatch: "verify/**/*.spec.ts",
       use: { browserName: "chromium", viewport: { width: 1280, height: 800 }, javaScriptEnabled: false },
     },
+    {
+      name: "pwa",
+      testMatch: "pwa/**/*.spec.ts",
+      // Each test waits out real retries and a worker install; the default 30 s is too tight on a shared box.
+      timeout: 120_000,
+      use: {
+        browserName: "chromium",
+        viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 2,
+        hasTouch: true,
+        serviceWorkers: "allow",
+      },
+    },
   ],
   webServer: {
     command: "npm run serve",

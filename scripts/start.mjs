@@ -4,8 +4,19 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
-const SOURCES = ["app", "components", "lib", "public", "workers", "prisma", "next.config.mjs", "package-lock.json"];
-const IGNORED = new Set(["generated", "node_modules"]);
+const SOURCES = [
+  "app",
+  "components",
+  "lib",
+  "public",
+  "workers",
+  "prisma",
+  "next.config.mjs",
+  "serwist.config.mjs",
+  "package-lock.json",
+];
+// public/sw.js is the build's own output (serwist build), written after .next/BUILD_ID.
+const IGNORED = new Set(["generated", "node_modules", "sw.js", "sw.js.map"]);
 
 /** @param {string} command @param {string[]} args */
 function run(command, args) {
@@ -29,7 +40,8 @@ const installed = existsSync("node_modules/.package-lock.json");
 if (!installed || newest("package-lock.json") > newest("node_modules/.package-lock.json")) run("npm", ["ci"]);
 
 const built = newest(".next/BUILD_ID");
-if (!built || SOURCES.some((source) => newest(source) > built)) run("npm", ["run", "build"]);
+const stale = !built || !existsSync("public/sw.js") || SOURCES.some((source) => newest(source) > built);
+if (stale) run("npm", ["run", "build"]);
 
 const server = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
   stdio: "inherit",

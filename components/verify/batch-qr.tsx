@@ -1,10 +1,10 @@
-import QRCode from "qrcode";
+import { labelSvg } from "@/lib/verify/label-svg";
 import { verificationUrl } from "@/lib/verify/verification-url";
 
 /** The label's QR code for a batch, rendered to SVG on the server; it opens the public verification page. */
 export async function BatchQr({ tokenId, size = 192 }: { tokenId: number; size?: number }) {
   const url = verificationUrl(tokenId);
-  const svg = await QRCode.toString(url, { type: "svg", errorCorrectionLevel: "M", margin: 2, width: size });
+  const svg = await labelSvg(tokenId, size);
   return (
     <figure style={{ margin: 0, width: size }}>
       {/* biome-ignore lint/performance/noImgElement: an inline SVG data URL has nothing for next/image to optimise. */}

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
+import { encodeMyBatchesCursor, myBatchesQuery } from "@/lib/batches/list-my-batches";
 import { type SearchInput, searchSchema } from "@/lib/batches/schema";
 import { encodeCursor, searchQuery } from "@/lib/batches/search-batches";
 import { db } from "@/lib/db/client";
@@ -101,6 +102,17 @@ describe(`query plans on PostgreSQL with ${BATCHES.toLocaleString("en")} batches
       }
     },
   );
+
+  it("lists an owner's batches from the owner index, first page and a cursor page alike", async () => {
+    const owner = `0x${(1234).toString(16).padStart(40, "0")}`;
+    const first = await plan(myBatchesQuery(owner, { limit: 20 }));
+    const later = await plan(
+      myBatchesQuery(owner, { limit: 20, cursor: encodeMyBatchesCursor(new Date().toISOString(), 150_000) }),
+    );
+    expect(indexesUsed(first)).toContain("crop_batches_owner_idx");
+    expect(indexesUsed(later)).toContain("crop_batches_owner_idx");
+    expect(seqScans(later, "crop_batches")).toBe(0);
+  });
 
   it("finds a rare certification through the GIN jsonb_path_ops index", async () => {
     const used = await plan(search({ certification: "Demeter", limit: 20 }));

@@ -1,6 +1,7 @@
-import { readJson } from "@/lib/api/body";
+import { parseWith, readJson } from "@/lib/api/body";
 import { route } from "@/lib/api/handler";
 import { createBatch } from "@/lib/batches/create-batch";
+import { listMyBatches, myBatchesQuerySchema } from "@/lib/batches/list-my-batches";
 import { createBatchSchema } from "@/lib/batches/schema";
 import { readIdempotencyKey, withIdempotency } from "@/lib/idempotency/with-idempotency";
 
@@ -25,4 +26,10 @@ export const POST = route(["farmer", "admin"], async ({ request, user }) => {
     status,
     headers: { "content-type": "application/json", ...(replayed ? { "Idempotent-Replayed": "true" } : {}) },
   });
+});
+
+/** The caller's own batches, newest first (what the farmer app lists beside its outbox). */
+export const GET = route("signed-in", async ({ request, user }) => {
+  const query = parseWith(myBatchesQuerySchema, Object.fromEntries(new URL(request.url).searchParams), "query");
+  return Response.json(await listMyBatches(user.address, query));
 });

@@ -1,33 +1,17 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound } from "next/navigation";
-import { cache } from "react";
 import { BatchActionsIsland } from "@/components/batch-actions-island";
 import { BatchQr } from "@/components/verify/batch-qr";
-import { ApiError } from "@/lib/api/errors";
 import { signedInUser } from "@/lib/auth/signed-in-user";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
-import { getBatchOrThrow } from "@/lib/batches/get-batch-or-throw";
 import { STATE_LABELS, STEP_LABELS, UNIT_LABELS } from "@/lib/batches/labels";
-import { tokenIdSchema } from "@/lib/batches/schema";
+import { loadBatchPage } from "@/lib/batches/load-batch-page";
 import styles from "./batch.module.css";
 
 type Props = { params: Promise<{ tokenId: string }> };
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
 const dateTimeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-
-// Shared by generateMetadata and the page within one request.
-const loadBatch = cache(async (rawTokenId: string) => {
-  const tokenId = tokenIdSchema.safeParse(rawTokenId);
-  if (!tokenId.success) notFound();
-  try {
-    return await getBatchOrThrow(tokenId.data);
-  } catch (error) {
-    if (error instanceof ApiError && error.code === "not_found") notFound();
-    throw error;
-  }
-});
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
@@ -56,12 +40,12 @@ function TimelineItem({ entry }: { entry: TimelineEntry }) {
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  const batch = await loadBatch((await params).tokenId);
+  const batch = await loadBatchPage((await params).tokenId);
   return { title: `${capitalize(batch.cropType)} batch #${batch.tokenId}` };
 }
 
 export default async function BatchPage({ params }: Props) {
-  const [batch, user] = await Promise.all([loadBatch((await params).tokenId), signedInUser()]);
+  const [batch, user] = await Promise.all([loadBatchPage((await params).tokenId), signedInUser()]);
   const certifications = certificationsOf(batch.metadata);
   const farm = batch.farm;
 

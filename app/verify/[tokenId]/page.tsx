@@ -22,5 +22,11 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 }
 
 export default async function VerifyPage({ params }: Props) {
-  return <VerificationView tokenId={tokenIdOf((await params).tokenId)} />;
+  return (
+    <>
+      <VerificationView tokenId={tokenIdOf((await params).tokenId)} />
+      {/* Not needed for the verdict: it only lets the page open offline after one visit. */}
+      <script src="/sw-register.js" async />
+    </>
+  );
 }

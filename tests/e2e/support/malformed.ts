@@ -423,7 +423,26 @@ function createBatchCases(): MalformedCase[] {
         body: json(body),
       });
   }
-  cases.push(...wrongMethods(route, route, ["POST"]));
+  // GET lists the caller's own batches: its query is input too.
+  for (const query of [
+    "limit=0",
+    "limit=101",
+    "limit=abc",
+    "limit=%FF",
+    "limit=5&limit=abc",
+    "cursor=nope",
+    "owner=x",
+  ]) {
+    cases.push({
+      route,
+      kind: `bad query ${query}`,
+      method: "GET",
+      path: `${route}?${query}`,
+      auth: "farmer",
+      headers: {},
+    });
+  }
+  cases.push(...wrongMethods(route, route, ["GET", "POST"]));
   return cases;
 }
 

@@ -1,0 +1,5 @@
+import { Dashboard } from "@/components/farmer/dashboard";
+
+export default function FarmerDashboardPage() {
+  return <Dashboard />;
+}

@@ -1,0 +1,213 @@
+"use client";
+
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import {
+  discardPendingBatch,
+  listPendingBatches,
+  onOutboxChange,
+  replacePendingBatch,
+  SYNC_TAG,
+  savePendingBatch,
+} from "@/lib/offline/outbox";
+import { type BatchBody, newPendingBatch, type PendingBatch, resend } from "@/lib/offline/outbox-state";
+import { replayOutbox } from "@/lib/offline/replay";
+import { FARMER_API, PREFETCH_ROUTES, type PrefetchRoutesMessage } from "@/lib/offline/worker-messages";
+import type { UserDto } from "@/lib/users/sign-in-user";
+import styles from "./farmer.module.css";
+import { useAppUpdate } from "./use-app-update";
+
+export type NewBatch = Omit<BatchBody, "clientId">;
+
+type FarmerContext = {
+  /** Signed-in user; undefined while checking, null when signed out. Offline: the last one this phone saw. */
+  session: UserDto | null | undefined;
+  pending: PendingBatch[];
+  online: boolean;
+  syncing: boolean;
+  /** The server answered 401 to a replay: the batches wait until the farmer signs in again. */
+  needsSignIn: boolean;
+  persisted: boolean | null;
+  /** Bumped whenever a replay delivered something, so lists from the server reload. */
+  deliveries: number;
+  save: (batch: NewBatch) => Promise<PendingBatch>;
+  resendFixed: (rejected: PendingBatch, batch: NewBatch) => Promise<PendingBatch>;
+  discard: (clientId: string) => Promise<void>;
+  syncNow: () => void;
+};
+
+const Context = createContext<FarmerContext | null>(null);
+
+export function useFarmer(): FarmerContext {
+  const value = useContext(Context);
+  if (!value) throw new Error("useFarmer needs <FarmerApp>");
+  return value;
+}
+
+const SESSION_KEY = "greenledger:last-session";
+
+async function loadSession(): Promise<UserDto | null> {
+  try {
+    const response = await fetch("/api/auth/session", { cache: "no-store" });
+    if (response.status === 401) {
+      localStorage.removeItem(SESSION_KEY);
+      return null;
+    }
+    if (!response.ok) throw new Error(`session: ${response.status}`);
+    const user = (await response.json()) as UserDto;
+    localStorage.setItem(SESSION_KEY, JSON.stringify(user));
+    return user;
+  } catch {
+    const saved = localStorage.getItem(SESSION_KEY);
+    return saved ? (JSON.parse(saved) as UserDto) : null;
+  }
+}
+
+/** On the first visit the page loads before the worker controls it: have the worker fetch the data itself. */
+async function cacheFarmerData(): Promise<void> {
+  const registration = await navigator.serviceWorker?.ready;
+  const message: PrefetchRoutesMessage = { type: PREFETCH_ROUTES, routes: Object.values(FARMER_API) };
+  registration?.active?.postMessage(message);
+}
+
+async function registerBackgroundSync(): Promise<void> {
+  const registration = await navigator.serviceWorker?.ready;
+  // Background Sync is Chromium-only; elsewhere the page's own replay (load, `online`, timer) delivers.
+  const sync = (
+    registration as (ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }) | undefined
+  )?.sync;
+  await sync?.register(SYNC_TAG);
+}
+
+export function FarmerApp({ children }: { children: ReactNode }) {
+  const [session, setSession] = useState<UserDto | null | undefined>(undefined);
+  const [pending, setPending] = useState<PendingBatch[]>([]);
+  const [online, setOnline] = useState(true);
+  const [syncing, setSyncing] = useState(false);
+  const [needsSignIn, setNeedsSignIn] = useState(false);
+  const [persisted, setPersisted] = useState<boolean | null>(null);
+  const [deliveries, setDeliveries] = useState(0);
+  const retryTimer = useRef<number | undefined>(undefined);
+  const { updateReady, applyUpdate } = useAppUpdate();
+
+  const refresh = useCallback(async () => {
+    const batches = await listPendingBatches();
+    setPending(batches);
+    return batches;
+  }, []);
+
+  const replay = useCallback(
+    async (ignoreBackoff: boolean) => {
+      window.clearTimeout(retryTimer.current);
+      if (!navigator.onLine) return;
+      setSyncing(true);
+      try {
+        const result = await replayOutbox({ ignoreBackoff });
+        setNeedsSignIn(result.signedOut);
+        if (result.delivered > 0) setDeliveries((count) => count + 1);
+      } catch {
+        // IndexedDB or the lock failed; the next trigger tries again.
+      } finally {
+        setSyncing(false);
+      }
+      const waiting = (await refresh()).filter((batch) => batch.status === "pending");
+      if (waiting.length === 0) return;
+      const next = Math.min(...waiting.map((batch) => batch.nextAttemptAt));
+      retryTimer.current = window.setTimeout(() => void replay(false), Math.max(next - Date.now(), 0) + 50);
+    },
+    [refresh],
+  );
+
+  useEffect(() => {
+    setOnline(navigator.onLine);
+    void loadSession().then((user) => {
+      setSession(user);
+      if (user && navigator.onLine) void cacheFarmerData();
+    });
+    void navigator.storage?.persisted?.().then(setPersisted);
+    void refresh();
+    void replay(false);
+    const wentOnline = () => {
+      setOnline(true);
+      void loadSession().then(setSession);
+      void replay(true);
+    };
+    const wentOffline = () => setOnline(false);
+    window.addEventListener("online", wentOnline);
+    window.addEventListener("offline", wentOffline);
+    const stopListening = onOutboxChange(() => void refresh());
+    return () => {
+      window.removeEventListener("online", wentOnline);
+      window.removeEventListener("offline", wentOffline);
+      stopListening();
+      window.clearTimeout(retryTimer.current);
+    };
+  }, [refresh, replay]);
+
+  const afterSave = useCallback(async () => {
+    await refresh();
+    if (navigator.storage?.persist && !(await navigator.storage.persisted())) {
+      setPersisted(await navigator.storage.persist());
+    }
+    await registerBackgroundSync().catch(() => {});
+    void replay(false);
+  }, [refresh, replay]);
+
+  const value = useMemo<FarmerContext>(
+    () => ({
+      session,
+      pending,
+      online,
+      syncing,
+      needsSignIn,
+      persisted,
+      deliveries,
+      save: async (batch) => {
+        const saved = newPendingBatch(batch, Date.now(), () => crypto.randomUUID());
+        await savePendingBatch(saved);
+        await afterSave();
+        return saved;
+      },
+      resendFixed: async (rejected, batch) => {
+        const fixed = resend(rejected, batch, Date.now(), () => crypto.randomUUID());
+        await replacePendingBatch(rejected.clientId, fixed);
+        await afterSave();
+        return fixed;
+      },
+      discard: async (clientId) => {
+        await discardPendingBatch(clientId);
+        await refresh();
+      },
+      syncNow: () => void replay(true),
+    }),
+    [session, pending, online, syncing, needsSignIn, persisted, deliveries, afterSave, refresh, replay],
+  );
+
+  const unsynced = pending.length;
+  const attention = pending.filter((batch) => batch.status === "needs-attention").length;
+
+  return (
+    <Context.Provider value={value}>
+      <header className={styles.bar}>
+        <a href="/farmer" className={styles.brand}>
+          GreenLedger
+        </a>
+        <span className={online ? styles.online : styles.offline} data-testid="connection">
+          {online ? "Online" : "Offline"}
+        </span>
+        <a href="/farmer" className={unsynced ? styles.countWaiting : styles.countDone} data-testid="unsynced-count">
+          {unsynced === 0 ? "All synced" : `${unsynced} unsynced`}
+          {attention > 0 && ` · ${attention} need attention`}
+        </a>
+      </header>
+      {updateReady && (
+        <div className={styles.update} role="status">
+          <span>A new version of the app is ready.</span>
+          <button type="button" className={styles.primary} onClick={applyUpdate}>
+            Reload to update
+          </button>
+        </div>
+      )}
+      {children}
+    </Context.Provider>
+  );
+}
