@@ -1,7 +1,14 @@
 import pg from "pg";
 import { BENCH_CHAIN_ID, type SeedReport, seedDatabase } from "@/bench/seed";
 
-export type BenchDatabase = { url: string; name: string; seeded: SeedReport | null; drop(): Promise<void> };
+export type BenchDatabase = {
+  url: string;
+  name: string;
+  seeded: SeedReport | null;
+  /** Call before each server start: every server starts its own embedded chain. */
+  resetChain(): Promise<void>;
+  drop(): Promise<void>;
+};
 
 const REUSED_NAME = "gl_bench_reuse";
 
@@ -32,8 +39,9 @@ async function completeSeed(url: string, batches: number): Promise<boolean> {
 }
 
 /**
- * The servers' chain starts from nothing each run (a fresh anvil, a fresh deployment); its bookkeeping in the
- * database is cleared to match, while the seeded on-chain projection (chain_tokens) stays.
+ * Each server starts a fresh embedded anvil and deploys the contract anew. Left in place, another server's
+ * deployment would look like a chain that lost its state, and the server would reset every batch to pending.
+ * The seeded on-chain projection (chain_tokens) stays.
  */
 async function resetChainBookkeeping(url: string): Promise<void> {
   await onServer(url, (client) =>
@@ -69,11 +77,11 @@ export async function prepareDatabase(options: {
       await client.query("INSERT INTO bench_seed VALUES ($1, $2)", [batches, BENCH_CHAIN_ID]);
     });
   }
-  await resetChainBookkeeping(url);
   return {
     url,
     name,
     seeded,
+    resetChain: () => resetChainBookkeeping(url),
     async drop() {
       if (reuse || keep) return;
       await onServer(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));

@@ -20,8 +20,8 @@ const ratio = (ours: Measured, other?: Measured) => (other ? `${number(ours.rps 
 
 export function table(rows: Row[]): string {
   const lines = [
-    "| scenario | server | req/s | P50 ms | P99 ms | P99.9 ms | errors | non-2xx | ours/limit | ours/naive | note |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| scenario | server | requests | req/s | P50 ms | P99 ms | P99.9 ms | errors | non-2xx | ours/limit | ours/naive | note |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   for (const row of rows) {
     const m = row.measured;
@@ -31,7 +31,7 @@ export function table(rows: Row[]): string {
       .join(", ");
     const ours = row.server === "ours";
     lines.push(
-      `| ${row.scenario} | ${row.server} | ${number(m.rps)} | ${number(m.p50)} | ${number(m.p99)} | ${number(m.p999)} | ${number(m.errors)} | ${number(m.non2xx)}${statuses ? ` (${statuses})` : ""} | ${ours ? ratio(m, row.limit) : ""} | ${ours ? ratio(m, row.naive) : ""} | ${row.note ?? ""} |`,
+      `| ${row.scenario} | ${row.server} | ${number(m.requests)} | ${number(m.rps)} | ${number(m.p50)} | ${number(m.p99)} | ${number(m.p999)} | ${number(m.errors)} | ${number(m.non2xx)}${statuses ? ` (${statuses})` : ""} | ${ours ? ratio(m, row.limit) : ""} | ${ours ? ratio(m, row.naive) : ""} | ${row.note ?? ""} |`,
     );
   }
   return lines.join("\n");

@@ -50,9 +50,15 @@ function say(text: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
 
-async function run(server: Server, scenario: string, next: () => Request, rate?: number): Promise<Measured> {
+async function run(
+  server: Server,
+  scenario: string,
+  next: () => Request,
+  options: { rate?: number; seconds?: number } = {},
+): Promise<Measured> {
+  const { rate } = options;
   if (!rate) await measure({ base: server.base, next, seconds: warmSeconds, connections });
-  const measured = await measure({ base: server.base, next, seconds, connections, rate });
+  const measured = await measure({ base: server.base, next, seconds: options.seconds ?? seconds, connections, rate });
   say(
     `${scenario} on ${server.name}: ${measured.rps.toFixed(0)} req/s, P50 ${measured.p50} ms, P99 ${measured.p99} ms, P99.9 ${measured.p999} ms, errors ${measured.errors}, non-2xx ${measured.non2xx}`,
   );
@@ -118,6 +124,7 @@ async function main(): Promise<void> {
   const keyPrefix = `gl-bench-${runId}:`;
   stops.push(() => dropKeys(sharedRedis, keyPrefix));
   say("starting GreenLedger (server.ts, production build) ...");
+  await database.resetChain();
   const ours = await startOurs("ours", logDir, { databaseUrl: database.url, redisUrl: sharedRedis, keyPrefix });
   stops.push(() => ours.child.stop());
 
@@ -128,12 +135,13 @@ async function main(): Promise<void> {
   const page500 = await cursorFor(ours.base, 500);
 
   const oursHot = await run(ours, "verify hot", verifyHot(hot));
-  const oursRated = await run(ours, "verify hot at 80% of max", verifyHot(hot), oursHot.rps * 0.8);
+  const oursRated = await run(ours, "verify hot at 80% of max", verifyHot(hot), { rate: oursHot.rps * 0.8 });
   const oursCold = await run(ours, "verify cold", verifyUniform(batches));
   const oursFirst = await run(ours, "search first page", search({ limit: 20 }));
   const oursDeep = await run(ours, "search page 500", search({ limit: 20, cursor: page500 }));
   const oursFiltered = await run(ours, "search filtered", searchFiltered());
-  const oursJourney = await run(ours, "mixed journey", journey(hot));
+  // Pages take far longer than API calls: a short run would end before most of the 64 connections' first answers.
+  const oursJourney = await run(ours, "mixed journey", journey(hot), { seconds: Math.max(seconds, 10) });
   await stopLast();
 
   say("starting the limit (bare node:http) ...");
@@ -193,6 +201,7 @@ async function main(): Promise<void> {
   say("Redis kill: GreenLedger on a redis-server of the bench's own ...");
   const redis = await startRedis(logDir);
   stops.push(() => redis.stop());
+  await database.resetChain();
   const oursRedis = await startOurs("ours-redis", logDir, {
     databaseUrl: database.url,
     redisUrl: redis.url,
@@ -203,13 +212,13 @@ async function main(): Promise<void> {
   const max = await run(oursRedis, "verify past L1, closed loop", pastL1);
   const rate = Math.max(1, Math.round(max.rps * 0.5));
   const hits0 = await l2Hits(oursRedis.base);
-  const before = await run(oursRedis, "Redis up", pastL1, rate);
+  const before = await run(oursRedis, "Redis up", pastL1, { rate });
   const hits1 = await l2Hits(oursRedis.base);
   await redis.stop();
-  const during = await run(oursRedis, "Redis killed", pastL1, rate);
+  const during = await run(oursRedis, "Redis killed", pastL1, { rate });
   const hits2 = await l2Hits(oursRedis.base);
   await redis.restart();
-  const after = await run(oursRedis, "Redis restarted", pastL1, rate);
+  const after = await run(oursRedis, "Redis restarted", pastL1, { rate });
   const hits3 = await l2Hits(oursRedis.base);
   const hitsNote = (value: number | null) => `L2 hits ${value === null ? "n/a" : value.toLocaleString("en-US")}`;
   rows.push(
