@@ -4,7 +4,15 @@ import net from "node:net";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
-export type Child = { name: string; pid: number; logFile: string; stop(): Promise<void>; exited: boolean };
+export type Child = {
+  name: string;
+  pid: number;
+  logFile: string;
+  exited: boolean;
+  stop(): Promise<void>;
+  /** SIGKILL, no chance to shut down cleanly. */
+  kill(): Promise<void>;
+};
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -42,10 +50,12 @@ export function start(
     async stop() {
       if (handle.exited) return;
       child.kill("SIGTERM");
-      if (!(await waitExit(child, 15_000))) {
-        child.kill("SIGKILL");
-        await waitExit(child, 5_000);
-      }
+      if (!(await waitExit(child, 15_000))) await handle.kill();
+    },
+    async kill() {
+      if (handle.exited) return;
+      child.kill("SIGKILL");
+      await waitExit(child, 5_000);
     },
   };
   child.once("exit", () => {

@@ -19,7 +19,7 @@ export function verifyHot(tokens: number[], pathFor = (token: number) => `/api/v
   return () => ({ method: "GET", path: pathFor(tokens[rank()] as number) });
 }
 
-export function verifyUniform(batches: number, seed = 13): () => Request {
+export function verifyUniform(batches: number, seed: number): () => Request {
   const random = seededRandom(seed);
   return () => ({ method: "GET", path: `/api/verify/${1 + Math.floor(random() * batches)}` });
 }

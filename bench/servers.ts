@@ -102,7 +102,14 @@ export async function startOurs(
   return { name, base, child };
 }
 
-export type RedisServer = { url: string; port: number; child: Child; restart(): Promise<void>; stop(): Promise<void> };
+export type RedisServer = {
+  url: string;
+  port: number;
+  child: Child;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+};
 
 async function redisAnswers(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -140,6 +147,7 @@ export async function startRedis(logDir: string): Promise<RedisServer> {
     url,
     port,
     child: launch(),
+    kill: () => server.child.kill(),
     async restart() {
       server.child = launch();
       await redisAnswers(url, 10_000);
