@@ -93,13 +93,19 @@ async function cursorFor(base: string, page: number): Promise<string> {
   return cursor as string;
 }
 
+// A sample such as gl_cache_requests_total{result="l2"} or cache_hits_total{tier="redis"}; never a miss counter.
+const L2_SAMPLE = /^[^#].*(="l2"|(hit.*(l2|redis)|(l2|redis).*hit))/i;
+
 /** Sum of the cache's L2 (Redis) hit counters in GET /api/metrics, or null when there is no such endpoint. */
 async function l2Hits(base: string): Promise<number | null> {
-  const response = await fetch(`${base}/api/metrics`).catch(() => null);
+  const token = process.env.METRICS_TOKEN;
+  const response = await fetch(`${base}/api/metrics`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  }).catch(() => null);
   if (!response?.ok) return null;
   let hits: number | null = null;
   for (const line of (await response.text()).split("\n")) {
-    if (line.startsWith("#") || !/hit/i.test(line) || !/l2|redis/i.test(line)) continue;
+    if (!L2_SAMPLE.test(line) || /miss/i.test(line)) continue;
     const value = Number(line.trim().split(/\s+/).pop());
     if (Number.isFinite(value)) hits = (hits ?? 0) + value;
   }
