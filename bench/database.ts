@@ -5,8 +5,10 @@ export type BenchDatabase = {
   url: string;
   name: string;
   seeded: SeedReport | null;
-  /** Call before each server start: every server starts its own embedded chain. */
+  /** Call before starting a server with its own embedded chain. */
   resetChain(): Promise<void>;
+  /** The contract the last server with an embedded chain deployed. */
+  contract(): Promise<string>;
   drop(): Promise<void>;
 };
 
@@ -82,6 +84,14 @@ export async function prepareDatabase(options: {
     name,
     seeded,
     resetChain: () => resetChainBookkeeping(url),
+    contract: () =>
+      onServer(url, async (client) => {
+        const { rows } = await client.query("SELECT contract_address FROM chain_deployments WHERE chain_id = $1", [
+          BENCH_CHAIN_ID,
+        ]);
+        if (!rows[0]) throw new Error("no contract deployed yet");
+        return rows[0].contract_address as string;
+      }),
     async drop() {
       if (reuse || keep) return;
       await onServer(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));

@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { buildIfStale, type Child, freePort, start, waitReady } from "@/bench/processes";
+import { BENCH_CHAIN_ID } from "@/bench/seed";
 
 export type Server = { name: string; base: string; child: Child };
 
@@ -65,12 +67,35 @@ function benchEnvOverrides(): Record<string, string> {
   return overrides;
 }
 
-/** GreenLedger's production server (server.ts) on the bench database, with its embedded chain. */
+export type OurServer = Server & { chainRpcUrl: string };
+
+/** Another instance's chain: its anvil and contract, so two instances index one chain as in production. */
+export type SharedChain = { rpcUrl: string; contract: string };
+
+function chainEnv(chain: SharedChain | undefined, port: number): Record<string, string> {
+  if (!chain) return { CHAIN_RPC_URL: "", EMBEDDED_CHAIN_PORT: String(port) };
+  return {
+    CHAIN_RPC_URL: chain.rpcUrl,
+    CHAIN_ID: String(BENCH_CHAIN_ID),
+    CROP_BATCH_ADDRESS: chain.contract,
+    CHAIN_CONFIRMATIONS: "2",
+    // Never used: the bench queues nothing to send. A fresh key, since development keys are refused here.
+    RELAYER_PRIVATE_KEY: `0x${randomBytes(32).toString("hex")}`,
+  };
+}
+
+/** GreenLedger's production server (server.ts) on the bench database, with its embedded chain or a shared one. */
 export async function startOurs(
   name: string,
   logDir: string,
-  options: { databaseUrl: string; redisUrl: string; keyPrefix: string },
-): Promise<Server> {
+  options: {
+    databaseUrl: string;
+    redisUrl: string;
+    keyPrefix: string;
+    chain?: SharedChain;
+    env?: Record<string, string>;
+  },
+): Promise<OurServer> {
   buildIfStale("GreenLedger", ".next/BUILD_ID", OUR_SOURCES, "npm", ["run", "build"]);
   const [port, chainPort, embeddedDbPort] = [await freePort(), await freePort(), await freePort()];
   const overrides = benchEnvOverrides();
@@ -89,17 +114,17 @@ export async function startOurs(
       REDIS_KEY_PREFIX: options.keyPrefix,
       DEMO_DATA: "false",
       DATA_DIR: path.join(logDir, `${name}-data`),
-      CHAIN_RPC_URL: "",
-      EMBEDDED_CHAIN_PORT: String(chainPort),
       EMBEDDED_DB_PORT: String(embeddedDbPort),
       LOG_LEVEL: "warn",
+      ...chainEnv(options.chain, chainPort),
+      ...options.env,
       ...overrides,
     },
     logDir,
   });
   const base = `http://127.0.0.1:${port}`;
   await waitReady(child, `${base}/api/health`, 180_000, (status) => status === 200);
-  return { name, base, child };
+  return { name, base, child, chainRpcUrl: options.chain?.rpcUrl ?? `http://127.0.0.1:${chainPort}` };
 }
 
 export type RedisServer = {
