@@ -30,10 +30,19 @@ const { values: flags } = parseArgs({
   },
 });
 
-const batches = Number(flags.batches ?? 1_000_000);
-const seconds = Number(flags.seconds ?? (flags.quick ? 3 : 15));
+function positive(name: string, value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    console.error(`--${name} must be a positive whole number, not '${value}'`);
+    process.exit(2);
+  }
+  return parsed;
+}
+
+const batches = positive("batches", flags.batches ?? "1000000");
+const seconds = positive("seconds", flags.seconds ?? (flags.quick ? "3" : "15"));
 const warmSeconds = flags.quick ? 1 : 3;
-const connections = Number(flags.connections);
+const connections = positive("connections", flags.connections);
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const sharedRedis = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 // Cold tokens differ from run to run, so a reused database's page cache does not hold this run's cold set.
