@@ -292,8 +292,11 @@ async function main(): Promise<void> {
   const after = await run(oursRedis, "Redis restarted", pastL1, { rate });
   const resumed = await l2Resumes(oursRedis, peer, await restarting);
   const probeAfter = resumed.hits;
-  const probeNote = (hits: number | null) =>
-    `L2 probe: ${hits === null ? "n/a" : `${hits} of ${PROBE_TOKENS}`} read from Redis by the peer${probeFailures ? `; ${probeFailures} probe requests failed` : ""}`;
+  const failed = probeFailures ? `; ${probeFailures} probe requests failed` : "";
+  const probeNote = (hits: number | null, when = "") =>
+    hits === null
+      ? "L2 probe: n/a (no L2 hit counter in GET /api/metrics)"
+      : `L2 probe: ${hits} of ${PROBE_TOKENS} read from Redis by the peer${when}${failed}`;
   rows.push(
     {
       scenario: "Redis up (70% hot, 30% over 20,000 tokens)",
@@ -305,13 +308,13 @@ async function main(): Promise<void> {
       scenario: `Redis SIGKILLed ${moment / 1000} s into the run`,
       server: "ours",
       measured: during,
-      note: `${probeNote(probeDown)} (Redis down)`,
+      note: probeNote(probeDown, " while Redis was down"),
     },
     {
       scenario: `Redis restarted ${moment / 1000} s into the run`,
       server: "ours",
       measured: after,
-      note: `${probeNote(probeAfter)}, ${resumed.seconds.toFixed(1)} s after the restart`,
+      note: probeNote(probeAfter, ` ${resumed.seconds.toFixed(1)} s after the restart`),
     },
   );
 
