@@ -1,0 +1,100 @@
+import pg from "pg";
+import { BENCH_CHAIN_ID, type SeedReport, seedDatabase } from "@/bench/seed";
+
+export type BenchDatabase = {
+  url: string;
+  name: string;
+  seeded: SeedReport | null;
+  /** Call before starting a server with its own embedded chain. */
+  resetChain(): Promise<void>;
+  /** The contract the last server with an embedded chain deployed. */
+  contract(): Promise<string>;
+  drop(): Promise<void>;
+};
+
+const REUSED_NAME = "gl_bench_reuse";
+
+function withDatabase(url: string, name: string): string {
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.toString();
+}
+
+async function onServer<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+// A kept database is only reused when a seed of this size finished in it; the marker is written last.
+async function completeSeed(url: string, batches: number): Promise<boolean> {
+  return onServer(url, async (client) => {
+    const { rows } = await client.query(`SELECT to_regclass('bench_seed') IS NOT NULL AS present`);
+    if (!rows[0]?.present) return false;
+    const seeded = await client.query("SELECT batches FROM bench_seed");
+    return Number(seeded.rows[0]?.batches) === batches;
+  });
+}
+
+/**
+ * Each server starts a fresh embedded anvil and deploys the contract anew. Left in place, another server's
+ * deployment would look like a chain that lost its state, and the server would reset every batch to pending.
+ * The seeded on-chain projection (chain_tokens) stays.
+ */
+async function resetChainBookkeeping(url: string): Promise<void> {
+  await onServer(url, (client) =>
+    client.query(
+      `TRUNCATE chain_jobs, chain_transactions, chain_deployments, chain_cursors, chain_blocks, chain_events`,
+    ),
+  );
+}
+
+export async function prepareDatabase(options: {
+  adminUrl: string;
+  batches: number;
+  hotTokens: number[];
+  reuse: boolean;
+  keep: boolean;
+}): Promise<BenchDatabase> {
+  const { adminUrl, batches, hotTokens, reuse, keep } = options;
+  const name = reuse ? REUSED_NAME : `gl_bench_${Date.now().toString(36)}_${process.pid}`;
+  const url = withDatabase(adminUrl, name);
+  const exists = await onServer(adminUrl, async (client) => {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    return (rowCount ?? 0) > 0;
+  });
+  let seeded: SeedReport | null = null;
+  if (!exists || !(await completeSeed(url, batches))) {
+    await onServer(adminUrl, async (client) => {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.query(`CREATE DATABASE "${name}"`);
+    });
+    seeded = await seedDatabase(url, batches, hotTokens);
+    await onServer(url, async (client) => {
+      await client.query("CREATE TABLE bench_seed (batches integer NOT NULL, chain_id integer NOT NULL)");
+      await client.query("INSERT INTO bench_seed VALUES ($1, $2)", [batches, BENCH_CHAIN_ID]);
+    });
+  }
+  return {
+    url,
+    name,
+    seeded,
+    resetChain: () => resetChainBookkeeping(url),
+    contract: () =>
+      onServer(url, async (client) => {
+        const { rows } = await client.query("SELECT contract_address FROM chain_deployments WHERE chain_id = $1", [
+          BENCH_CHAIN_ID,
+        ]);
+        if (!rows[0]) throw new Error("no contract deployed yet");
+        return rows[0].contract_address as string;
+      }),
+    async drop() {
+      if (reuse || keep) return;
+      await onServer(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
+}

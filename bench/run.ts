@@ -1,0 +1,409 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { prepareDatabase } from "@/bench/database";
+import { type Measured, measure, type Request } from "@/bench/load";
+import { appendResults, type Check, checks, machine, type Row, table } from "@/bench/report";
+import {
+  hotTokens,
+  journey,
+  SEARCH_PATH,
+  search,
+  searchFiltered,
+  verifyHot,
+  verifyPastL1,
+  verifyUniform,
+} from "@/bench/scenarios";
+import { dropKeys, type Server, startLimit, startNaive, startOurs, startRedis } from "@/bench/servers";
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    batches: { type: "string" },
+    seconds: { type: "string" },
+    connections: { type: "string", default: "64" },
+    reuse: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    "no-record": { type: "boolean", default: false },
+  },
+});
+
+function positive(name: string, value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    console.error(`--${name} must be a positive whole number, not '${value}'`);
+    process.exit(2);
+  }
+  return parsed;
+}
+
+const batches = positive("batches", flags.batches ?? "1000000");
+const seconds = positive("seconds", flags.seconds ?? (flags.quick ? "3" : "15"));
+const warmSeconds = flags.quick ? 1 : 3;
+const connections = positive("connections", flags.connections);
+const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const sharedRedis = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+// Cold tokens differ from run to run, so a reused database's page cache does not hold this run's cold set.
+const coldSeed = Date.now() % 2 ** 31;
+const runId = `${Date.now().toString(36)}${process.pid}`;
+const logDir = mkdtempSync(path.join(os.tmpdir(), "gl-bench-"));
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+const startedAt = new Date();
+const machineLine = machine();
+
+let seeding = "";
+const rows: Row[] = [];
+const results: Check[] = [];
+const stops: (() => Promise<unknown>)[] = [];
+
+function say(text: string): void {
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
+}
+
+async function run(
+  server: Server,
+  scenario: string,
+  next: () => Request,
+  options: { rate?: number; seconds?: number } = {},
+): Promise<Measured> {
+  const { rate } = options;
+  if (!rate) await measure({ base: server.base, next, seconds: warmSeconds, connections });
+  const measured = await measure({ base: server.base, next, seconds: options.seconds ?? seconds, connections, rate });
+  say(
+    `${scenario} on ${server.name}: ${measured.rps.toFixed(0)} req/s, P50 ${measured.p50} ms, P99 ${measured.p99} ms, P99.9 ${measured.p999} ms, errors ${measured.errors}, non-2xx ${measured.non2xx}`,
+  );
+  return measured;
+}
+
+async function json<T>(response: Promise<Response>): Promise<T> {
+  const answer = await response;
+  if (!answer.ok) throw new Error(`${answer.url} answered ${answer.status}: ${await answer.text()}`);
+  return (await answer.json()) as T;
+}
+
+function post(base: string, body: unknown): Promise<Response> {
+  return fetch(`${base}${SEARCH_PATH}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Follows nextCursor from the first page; returns the cursor that asks for page `page`. */
+async function cursorFor(base: string, page: number): Promise<string> {
+  let cursor: string | null = null;
+  for (let current = 1; current < page; current += 1) {
+    const answer: { nextCursor: string | null } = await json(post(base, { limit: 20, ...(cursor ? { cursor } : {}) }));
+    if (!answer.nextCursor) throw new Error(`search ran out of pages at page ${current}`);
+    cursor = answer.nextCursor;
+  }
+  return cursor as string;
+}
+
+// A sample such as gl_cache_requests_total{result="l2"} or cache_hits_total{tier="redis"}; never a miss counter.
+const L2_SAMPLE = /^[^#].*(="l2"|(hit.*(l2|redis)|(l2|redis).*hit))/i;
+
+/** Sum of the cache's L2 (Redis) hit counters in GET /api/metrics, or null when there is no such endpoint. */
+async function l2Hits(base: string): Promise<number | null> {
+  const token = process.env.METRICS_TOKEN;
+  const response = await fetch(`${base}/api/metrics`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  }).catch(() => null);
+  if (!response?.ok) return null;
+  const text = await response.text();
+  // A counter appears only once incremented: before the first L2 hit, metrics that speak of L2 mean zero.
+  if (!/l2|redis/i.test(text)) return null;
+  let hits = 0;
+  for (const line of text.split("\n")) {
+    if (!L2_SAMPLE.test(line) || /miss/i.test(line)) continue;
+    const value = Number(line.trim().split(/\s+/).pop());
+    if (Number.isFinite(value)) hits += value;
+  }
+  return hits;
+}
+
+function delta(after: number | null, before: number | null): number | null {
+  return after === null || before === null ? null : after - before;
+}
+
+const PROBE_TOKENS = 50;
+let probed = 0;
+let probeFailures = 0;
+
+/**
+ * Tokens nobody asked for yet, loaded on one instance (which fills L2) and then read on the other: the L2 hits the
+ * reader counts. One instance alone would only read L2 for keys its own L1 had dropped.
+ */
+async function probeL2(loader: Server, reader: Server): Promise<number | null> {
+  const tokens = Array.from({ length: PROBE_TOKENS }, () => {
+    probed += 1;
+    return 1 + ((coldSeed + probed * 104_729) % batches);
+  });
+  const load = (server: Server) =>
+    Promise.all(
+      tokens.map(async (token) => {
+        const response = await fetch(`${server.base}/api/verify/${token}`);
+        await response.arrayBuffer();
+        if (!response.ok) probeFailures += 1;
+      }),
+    );
+  await load(loader);
+  // The loader fills L2 after it has answered (write-behind): nothing to await from outside.
+  await delay(200);
+  const before = await l2Hits(reader.base);
+  await load(reader);
+  return delta(await l2Hits(reader.base), before);
+}
+
+/** Probes every second after Redis came back until the peer reads from it again (for at most 20 s). */
+async function l2Resumes(
+  loader: Server,
+  reader: Server,
+  restartedAt: number,
+): Promise<{ hits: number | null; seconds: number }> {
+  for (;;) {
+    const hits = await probeL2(loader, reader);
+    const seconds = (performance.now() - restartedAt) / 1000;
+    if (hits === null || hits > 0 || seconds > 20) return { hits, seconds };
+    await delay(1_000);
+  }
+}
+
+async function stopLast(): Promise<void> {
+  await stops.pop()?.();
+}
+
+async function main(): Promise<void> {
+  const hot = hotTokens(batches);
+  say(`database: ${flags.reuse ? "reusing gl_bench_reuse if its seed matches" : "a scratch database"} on ${adminUrl}`);
+  const database = await prepareDatabase({ adminUrl, batches, hotTokens: hot, reuse: flags.reuse, keep: flags.keep });
+  stops.push(() => database.drop());
+  seeding = database.seeded
+    ? `seeded ${database.seeded.batches.toLocaleString("en-US")} batches, ${database.seeded.events.toLocaleString("en-US")} events, ${database.seeded.farms} farms in ${database.seeded.seconds.toFixed(1)} s`
+    : `reused ${database.name} (${batches.toLocaleString("en-US")} batches, seeded earlier)`;
+  say(seeding);
+
+  const keyPrefix = `gl-bench-${runId}:`;
+  stops.push(() => dropKeys(sharedRedis, keyPrefix));
+  say("starting GreenLedger (server.ts, production build) ...");
+  await database.resetChain();
+  const ours = await startOurs("ours", logDir, { databaseUrl: database.url, redisUrl: sharedRedis, keyPrefix });
+  stops.push(() => ours.child.stop());
+
+  const sample = await json<{ status: string }>(fetch(`${ours.base}/api/verify/${hot[0]}`));
+  if (sample.status !== "verified") say(`warning: token ${hot[0]} verifies as '${sample.status}', not 'verified'`);
+  const verifyBody = JSON.stringify(sample);
+  const searchBody = JSON.stringify(await json(post(ours.base, { limit: 20 })));
+  const page500 = await cursorFor(ours.base, 500);
+
+  const oursHot = await run(ours, "verify hot", verifyHot(hot));
+  const oursRated = await run(ours, "verify hot at 80% of max", verifyHot(hot), { rate: oursHot.rps * 0.8 });
+  const oursCold = await run(ours, "verify cold", verifyUniform(batches, coldSeed));
+  const oursFirst = await run(ours, "search first page", search({ limit: 20 }));
+  const oursDeep = await run(ours, "search page 500", search({ limit: 20, cursor: page500 }));
+  const oursFiltered = await run(ours, "search filtered", searchFiltered());
+  // Pages take far longer than API calls: a short run would end before most of the 64 connections' first answers.
+  const oursJourney = await run(ours, "mixed journey", journey(hot), { seconds: Math.max(seconds, 10) });
+  await stopLast();
+
+  say("starting the limit (bare node:http) ...");
+  const limit = await startLimit(logDir, { verify: verifyBody, search: searchBody });
+  stops.push(() => limit.child.stop());
+  const limitVerify = await run(limit, "verify", verifyHot(hot));
+  const limitSearch = await run(limit, "search", search({ limit: 20 }));
+  await stopLast();
+
+  say("starting the naive peer (next start, Prisma per request) ...");
+  const naive = await startNaive(logDir, database.url);
+  stops.push(() => naive.child.stop());
+  const naiveHot = await run(naive, "verify hot", verifyHot(hot));
+  const naiveCold = await run(naive, "verify cold", verifyUniform(batches, coldSeed + 1));
+  await stopLast();
+
+  rows.push(
+    { scenario: "verify hot (Zipf s=1.1 over 1,000 tokens)", server: "limit", measured: limitVerify },
+    { scenario: "verify hot (Zipf s=1.1 over 1,000 tokens)", server: "naive", measured: naiveHot },
+    {
+      scenario: "verify hot (Zipf s=1.1 over 1,000 tokens)",
+      server: "ours",
+      measured: oursHot,
+      limit: limitVerify,
+      naive: naiveHot,
+    },
+    {
+      scenario: "verify hot, constant rate",
+      server: "ours",
+      measured: oursRated,
+      note: `${(oursHot.rps * 0.8).toFixed(0)} req/s offered (80% of max)`,
+    },
+    { scenario: `verify cold (uniform over ${batches.toLocaleString("en-US")})`, server: "naive", measured: naiveCold },
+    {
+      scenario: `verify cold (uniform over ${batches.toLocaleString("en-US")})`,
+      server: "ours",
+      measured: oursCold,
+      limit: limitVerify,
+      naive: naiveCold,
+    },
+    { scenario: "search first page", server: "limit", measured: limitSearch, note: "recorded body from memory" },
+    { scenario: "search first page", server: "ours", measured: oursFirst, limit: limitSearch },
+    { scenario: "search page 500 (cursor)", server: "ours", measured: oursDeep, limit: limitSearch },
+    {
+      scenario: "search filtered (crop, cert., quality, region)",
+      server: "ours",
+      measured: oursFiltered,
+      limit: limitSearch,
+    },
+    {
+      scenario: "mixed journey (verify 50, search 25, /marketplace 15, /analytics 10)",
+      server: "ours",
+      measured: oursJourney,
+    },
+  );
+
+  say("Redis kill: two GreenLedger instances on a redis-server of the bench's own ...");
+  const redis = await startRedis(logDir);
+  stops.push(() => redis.stop());
+  await database.resetChain();
+  const killPrefix = `gl-bench-${runId}-kill:`;
+  const shared = { databaseUrl: database.url, redisUrl: redis.url, keyPrefix: killPrefix };
+  const oursRedis = await startOurs("ours-redis", logDir, shared);
+  stops.push(() => oursRedis.child.stop());
+  const chain = { rpcUrl: oursRedis.chainRpcUrl, contract: await database.contract() };
+  // The peer only answers probes; small pools keep both instances inside PostgreSQL's 100 connections.
+  const peerPools = { DB_POOL_READ_MAX: "8", DB_POOL_WRITE_MAX: "4", DB_POOL_ANALYTICS_MAX: "2" };
+  const peer = await startOurs("ours-redis-peer", logDir, { ...shared, chain, env: peerPools });
+  stops.push(() => peer.child.stop());
+  const pastL1 = verifyPastL1(hot, batches, 20_000);
+  const max = await run(oursRedis, "verify past L1, closed loop", pastL1);
+  const rate = Math.max(1, Math.round(max.rps * 0.5));
+  const before = await run(oursRedis, "Redis up", pastL1, { rate });
+  const probeUp = await probeL2(oursRedis, peer);
+  // Each change happens under load, a moment into its run, so the run includes the transition.
+  const moment = Math.min(1_000, (seconds * 1000) / 3);
+  const killing = delay(moment).then(() => redis.kill());
+  const during = await run(oursRedis, "Redis killed", pastL1, { rate });
+  await killing;
+  const probeDown = await probeL2(oursRedis, peer);
+  const restarting = delay(moment)
+    .then(() => redis.restart())
+    .then(() => performance.now());
+  const after = await run(oursRedis, "Redis restarted", pastL1, { rate });
+  const resumed = await l2Resumes(oursRedis, peer, await restarting);
+  const probeAfter = resumed.hits;
+  const failed = probeFailures ? `; ${probeFailures} probe requests failed` : "";
+  const probeNote = (hits: number | null, when = "") =>
+    hits === null
+      ? "L2 probe: n/a (no L2 hit counter in GET /api/metrics)"
+      : `L2 probe: ${hits} of ${PROBE_TOKENS} read from Redis by the peer${when}${failed}`;
+  rows.push(
+    {
+      scenario: "Redis up (70% hot, 30% over 20,000 tokens)",
+      server: "ours",
+      measured: before,
+      note: `${rate} req/s offered; ${probeNote(probeUp)}`,
+    },
+    {
+      scenario: `Redis SIGKILLed ${moment / 1000} s into the run`,
+      server: "ours",
+      measured: during,
+      note: probeNote(probeDown, " while Redis was down"),
+    },
+    {
+      scenario: `Redis restarted ${moment / 1000} s into the run`,
+      server: "ours",
+      measured: after,
+      note: probeNote(probeAfter, ` ${resumed.seconds.toFixed(1)} s after the restart`),
+    },
+  );
+
+  const within = (a: number, b: number) => Math.abs(a - b) / Math.max(a, b) <= 0.2;
+  const killErrors = during.errors + during.non2xx + after.errors + after.non2xx;
+  results.push(
+    {
+      target: "cached verification >= 0.5x the limit (req/s)",
+      measured: `${(oursHot.rps / limitVerify.rps).toFixed(2)}x`,
+      pass: oursHot.rps >= 0.5 * limitVerify.rps,
+    },
+    {
+      target: "cached verification P99.9 < 150 ms at 80% of its max rate",
+      measured: `${oursRated.p999} ms at ${(oursHot.rps * 0.8).toFixed(0)} req/s`,
+      pass: oursRated.p999 < 150 && oursRated.errors + oursRated.non2xx === 0,
+    },
+    {
+      target: "cold verification >= 0.15x the limit (req/s)",
+      measured: `${(oursCold.rps / limitVerify.rps).toFixed(2)}x`,
+      pass: oursCold.rps >= 0.15 * limitVerify.rps,
+    },
+    {
+      target: "search first page and page 500 within 20% (req/s and P99)",
+      measured: `${oursFirst.rps.toFixed(0)} vs ${oursDeep.rps.toFixed(0)} req/s; P99 ${oursFirst.p99} vs ${oursDeep.p99} ms`,
+      pass: within(oursFirst.rps, oursDeep.rps) && within(Math.max(oursFirst.p99, 1), Math.max(oursDeep.p99, 1)),
+    },
+    {
+      target: `search P99.9 < 300 ms at the measured sustainable rate (${batches.toLocaleString("en-US")} rows)`,
+      measured: `first ${oursFirst.p999}, page 500 ${oursDeep.p999}, filtered ${oursFiltered.p999} ms`,
+      pass: Math.max(oursFirst.p999, oursDeep.p999, oursFiltered.p999) < 300,
+    },
+    {
+      target: "Redis killed: no errors",
+      measured: `${killErrors} errors/non-2xx while down and after restart`,
+      pass: killErrors === 0,
+    },
+    {
+      target: "Redis killed: P99 grows by < 5 ms",
+      measured: `${before.p99} -> ${during.p99} ms (${during.p99 - before.p99 >= 0 ? "+" : ""}${during.p99 - before.p99} ms)`,
+      pass: during.p99 - before.p99 < 5,
+    },
+    {
+      target: "Redis restarted: L2 hits resume",
+      measured:
+        probeAfter === null
+          ? "n/a (no L2 hit counter in GET /api/metrics)"
+          : `${probeAfter} of ${PROBE_TOKENS} probe tokens read from Redis ${resumed.seconds.toFixed(1)} s after the restart (${probeUp ?? "n/a"} before the kill)`,
+      pass: probeAfter === null ? null : probeAfter > 0,
+    },
+  );
+}
+
+async function cleanup(): Promise<void> {
+  while (stops.length) await stopLast().catch((error: unknown) => say(`cleanup: ${(error as Error).message}`));
+}
+
+process.on("SIGINT", () => {
+  void cleanup().then(() => process.exit(130));
+});
+
+let failed = false;
+try {
+  await main();
+} catch (error) {
+  failed = true;
+  console.error(error);
+} finally {
+  await cleanup();
+}
+
+if (rows.length) {
+  const section = [
+    `## Hot paths (npm run bench), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    "",
+    `- Command: \`${command}\``,
+    `- Machine: ${machineLine}`,
+    `- Seeding: ${seeding}`,
+    `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up; load generator: autocannon 9 in the bench process on the same machine`,
+    "",
+    table(rows),
+    "",
+    checks(results),
+  ].join("\n");
+  console.log(`\n${section}\n`);
+  if (!flags["no-record"] && !failed) {
+    appendResults(path.resolve("bench/RESULTS.md"), section);
+    say("appended to bench/RESULTS.md");
+  }
+}
+if (!failed && !flags.keep) rmSync(logDir, { recursive: true, force: true });
+if (failed || flags.keep) say(`server logs: ${logDir}`);
+process.exit(failed ? 1 : 0);
