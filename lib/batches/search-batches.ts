@@ -119,12 +119,15 @@ function decodeCursor(cursor: string, sort: SearchSort): [SortKey, number] {
   return [parsedKey.data, tokenId];
 }
 
-/** Rows after the cursor, written so the planner can start the index scan there: a deep page costs what the first does. */
+/**
+ * Rows after the cursor as one row comparison, which the index scan starts at exactly: a deep page costs what the
+ * first does, even when the cursor falls in the middle of many rows with the same key.
+ */
 function afterCursor(spec: SortSpec, key: SortKey, tokenId: number): Prisma.Sql {
   const value = Prisma.sql`${key}::${spec.cast}`;
   return spec.descending
-    ? Prisma.sql`${spec.column} <= ${value} AND (${spec.column} < ${value} OR b.token_id < ${tokenId})`
-    : Prisma.sql`${spec.column} >= ${value} AND (${spec.column} > ${value} OR b.token_id > ${tokenId})`;
+    ? Prisma.sql`(${spec.column}, b.token_id) < (${value}, ${tokenId}::bigint)`
+    : Prisma.sql`(${spec.column}, b.token_id) > (${value}, ${tokenId}::bigint)`;
 }
 
 function escapeLike(text: string): string {
