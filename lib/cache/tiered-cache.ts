@@ -50,8 +50,9 @@ function connect(cache: Cache): void {
     connectTimeout: 1_000,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
-    // Commands issued in one tick (many requests' cache reads and rate-limit counts) share one round trip.
-    enableAutoPipelining: true,
+    // Off: auto-pipelining with rate-limiter-flexible's Lua commands threw an uncaught TypeError ("results[i] is not
+    // iterable") under load here, as in ioredis#1931, and that stops the process.
+    enableAutoPipelining: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
   });
   redis.on("error", (error) => log.debug({ err: error }, "redis unavailable"));
