@@ -105,16 +105,22 @@ const apiVerifyPath = /^\/api\/verify\/([^/?]+)$/;
 const NEXT_VARY = "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch";
 
 /**
- * A cached verification answered here, byte for byte what the Next route answers (same body, validators and
- * cache headers), without Next's per-request cost. Misses, bad ids and query strings go to Next.
+ * A verification answered here, byte for byte what the Next route answers (same body, validators and cache headers),
+ * without Next's per-request cost: from memory when cached, else loaded through the cache. Bad ids, query strings
+ * and failed lookups (an unknown token included) go to Next, which answers them in the one error shape.
  */
-function serveCachedVerification(request: http.IncomingMessage, response: http.ServerResponse, url: string): boolean {
+async function serveVerification(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  url: string,
+): Promise<boolean> {
   if (request.method !== "GET") return false;
   const match = url.match(apiVerifyPath);
   if (!match) return false;
   const tokenId = tokenIdSchema.safeParse(decodeURIComponent(match[1] ?? ""));
   if (!tokenId.success) return false;
-  const verification = peek<Verification>(verificationKey(tokenId.data));
+  const verification =
+    peek<Verification>(verificationKey(tokenId.data)) ?? (await getVerification(tokenId.data).catch(() => undefined));
   if (!verification) return false;
   const answer = verificationAnswer(verification, request.headers["if-none-match"]);
   metrics.fastPath.inc();
@@ -151,7 +157,7 @@ export function createGateway(handle: Handler): Handler {
         return sendError(response, error);
       }
     }
-    if (serveCachedVerification(request, response, url)) return;
+    if (await serveVerification(request, response, url)) return;
     const verify = pathname.match(verifyPath);
     let verification: Verification | null | undefined;
     if (verify) {

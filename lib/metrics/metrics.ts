@@ -37,7 +37,7 @@ function createMetrics() {
     }),
     fastPath: new Counter({
       name: "gl_fast_path_responses_total",
-      help: "Verification answers the gateway served from the cache without Next.",
+      help: "Verification answers the gateway served without Next.",
       registers,
     }),
     rateLimited: new Counter({

@@ -87,6 +87,17 @@ describe("HTTP caching and the gateway's fast verification path", () => {
     expect(viaGateway.headers.get("surrogate-key")).toBe(`token-${tokenId} crop-quince`);
   });
 
+  it("loads a token not yet cached in the gateway too, with the same answer as the route", async () => {
+    const tokenId = await harvested();
+    const before = await fastPathCount();
+    const viaGateway = await fetch(`${base}/api/verify/${tokenId}`);
+    expect(await fastPathCount()).toBe(before + 1);
+    const viaRoute = await fetch(`${base}/api/verify/${tokenId}?via=route`);
+    expect(viaGateway.status).toBe(200);
+    expect(withoutDate(viaGateway.headers)).toEqual({ ...withoutDate(viaRoute.headers), vary: expect.any(String) });
+    expect(await viaGateway.text()).toBe(await viaRoute.text());
+  });
+
   it("gives a strong ETag and answers 304 to If-None-Match on both paths, until the batch changes", async () => {
     const tokenId = await harvested();
     const first = await fetch(`${base}/api/verify/${tokenId}`);
@@ -109,7 +120,7 @@ describe("HTTP caching and the gateway's fast verification path", () => {
     expect((await changed.json()).batch.stateName).toBe("in_transit");
   });
 
-  it("hands misses, bad ids and unknown tokens to the route, which answers in the one error shape", async () => {
+  it("hands bad ids and unknown tokens to the route, which answers in the one error shape", async () => {
     const bad = await fetch(`${base}/api/verify/abc`);
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.code).toBe("bad_request");
