@@ -204,6 +204,11 @@ async function main(): Promise<void> {
   const oursFirst = await run(ours, "search first page", search({ limit: 20 }));
   const oursDeep = await run(ours, "search page 500", search({ limit: 20, cursor: page500 }));
   const oursFiltered = await run(ours, "search filtered", searchFiltered());
+  // The P99.9 target holds at a sustainable rate, not at saturation: each search again at 80% of its own maximum.
+  const rated = (measured: { rps: number }) => ({ rate: Math.max(1, measured.rps * 0.8) });
+  const firstRated = await run(ours, "search first page at 80%", search({ limit: 20 }), rated(oursFirst));
+  const deepRated = await run(ours, "search page 500 at 80%", search({ limit: 20, cursor: page500 }), rated(oursDeep));
+  const filteredRated = await run(ours, "search filtered at 80%", searchFiltered(), rated(oursFiltered));
   // Pages take far longer than API calls: a short run would end before most of the 64 connections' first answers.
   const oursJourney = await run(ours, "mixed journey", journey(hot), { seconds: Math.max(seconds, 10) });
   await stopLast();
@@ -255,6 +260,18 @@ async function main(): Promise<void> {
       measured: oursFiltered,
       limit: limitSearch,
     },
+    ...(
+      [
+        ["search first page", oursFirst, firstRated],
+        ["search page 500 (cursor)", oursDeep, deepRated],
+        ["search filtered", oursFiltered, filteredRated],
+      ] as const
+    ).map(([scenario, max, measured]) => ({
+      scenario: `${scenario}, constant rate`,
+      server: "ours" as const,
+      measured,
+      note: `${(max.rps * 0.8).toFixed(0)} req/s offered (80% of max)`,
+    })),
     {
       scenario: "mixed journey (verify 50, search 25, /marketplace 15, /analytics 10)",
       server: "ours",
@@ -343,8 +360,10 @@ async function main(): Promise<void> {
     },
     {
       target: `search P99.9 < 300 ms at the measured sustainable rate (${batches.toLocaleString("en-US")} rows)`,
-      measured: `first ${oursFirst.p999}, page 500 ${oursDeep.p999}, filtered ${oursFiltered.p999} ms`,
-      pass: Math.max(oursFirst.p999, oursDeep.p999, oursFiltered.p999) < 300,
+      measured: `at 80% of max: first ${firstRated.p999}, page 500 ${deepRated.p999}, filtered ${filteredRated.p999} ms`,
+      pass:
+        Math.max(firstRated.p999, deepRated.p999, filteredRated.p999) < 300 &&
+        [firstRated, deepRated, filteredRated].every((measured) => measured.errors + measured.non2xx === 0),
     },
     {
       target: "Redis killed: no errors",
