@@ -81,6 +81,8 @@ async function registerBackgroundSync(): Promise<void> {
 export function FarmerApp({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<UserDto | null | undefined>(undefined);
   const [pending, setPending] = useState<PendingBatch[]>([]);
+  // Until the outbox has been read, "All synced" would be a claim the page cannot make yet.
+  const [outboxRead, setOutboxRead] = useState(false);
   const [online, setOnline] = useState(true);
   const [syncing, setSyncing] = useState(false);
   const [needsSignIn, setNeedsSignIn] = useState(false);
@@ -92,6 +94,7 @@ export function FarmerApp({ children }: { children: ReactNode }) {
   const refresh = useCallback(async () => {
     const batches = await listPendingBatches();
     setPending(batches);
+    setOutboxRead(true);
     return batches;
   }, []);
 
@@ -195,7 +198,7 @@ export function FarmerApp({ children }: { children: ReactNode }) {
           {online ? "Online" : "Offline"}
         </span>
         <a href="/farmer" className={unsynced ? styles.countWaiting : styles.countDone} data-testid="unsynced-count">
-          {unsynced === 0 ? "All synced" : `${unsynced} unsynced`}
+          {!outboxRead ? "Checking this phone…" : unsynced === 0 ? "All synced" : `${unsynced} unsynced`}
           {attention > 0 && ` · ${attention} need attention`}
         </a>
       </header>
