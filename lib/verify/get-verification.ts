@@ -1,10 +1,10 @@
 import { ApiError } from "@/lib/api/errors";
-import { checksum, isoDate, type TimelineEntry, toTimelineEntry } from "@/lib/batches/batch-dto";
+import { checksum, type TimelineEntry } from "@/lib/batches/batch-dto";
 import { contentHash } from "@/lib/batches/content-hash";
 import { RECALLED, type StateName, stateName } from "@/lib/batches/lifecycle";
 import { verificationKey } from "@/lib/batches/on-batch-changed";
 import { cached } from "@/lib/cache/tiered-cache";
-import { dbRead } from "@/lib/db/client";
+import { dbRead, pools } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
 
 /**
@@ -72,86 +72,171 @@ function coarsen(readPoint: string | null): string | null {
   return match ? `geo:${Number(match[1]).toFixed(1)},${Number(match[2]).toFixed(1)}` : null;
 }
 
-async function loadVerification(tokenId: number): Promise<Verification | null> {
-  const batch = await dbRead.cropBatch.findUnique({
-    where: { tokenId: BigInt(tokenId) },
-    include: { farm: true, events: { orderBy: [{ eventTime: "asc" }, { id: "asc" }] } },
-  });
-  if (!batch) return null;
-  const metadata = batch.metadata as { certifications?: string[]; organic?: boolean; grade?: string };
+// One round trip: the batch with its farm, this chain's token row and the events in timeline order. Dates and
+// numbers come back as text so nothing depends on the server's time zone or on JavaScript's number parsing.
+const VERIFICATION_SQL = `
+  SELECT b.client_id, b.crop_type, b.variety, b.quantity::text AS quantity, b.unit,
+         to_char(b.harvest_date, 'YYYY-MM-DD') AS harvest_date, b.origin_farm, b.quality_score, b.metadata,
+         b.current_state, b.owner_address, b.content_hash, b.chain_status::text AS chain_status, b.gtin, b.lot,
+         f.name AS farm_name, f.region AS farm_region, f.country AS farm_country,
+         t.owner_address AS token_owner, t.state AS token_state, t.content_hash AS token_hash,
+         t.mint_tx_hash, t.mint_block::text AS mint_block,
+         coalesce(e.events, '[]') AS events
+    FROM crop_batches b
+    JOIN farms f ON f.id = b.origin_farm
+    LEFT JOIN chain_tokens t ON t.chain_id = $2 AND t.token_id = b.token_id
+    LEFT JOIN LATERAL (
+      SELECT json_agg(json_build_object(
+               'eventId', event_id, 'eventType', event_type, 'bizStep', biz_step, 'disposition', disposition,
+               'toState', to_state,
+               'eventTime', to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'eventTimeZoneOffset', event_time_zone_offset, 'readPoint', read_point,
+               'actorAddress', actor_address, 'eventHash', event_hash, 'reason', payload -> 'gl:reason'
+             ) ORDER BY event_time, id) AS events
+        FROM batch_events
+       WHERE token_id = b.token_id
+    ) e ON true
+   WHERE b.token_id = $1`;
+
+type EventRow = {
+  eventId: string;
+  eventType: string;
+  bizStep: string;
+  disposition: string;
+  toState: number;
+  eventTime: string;
+  eventTimeZoneOffset: string;
+  readPoint: string | null;
+  actorAddress: string;
+  eventHash: string;
+  reason: unknown;
+};
+
+type VerificationRow = {
+  client_id: string;
+  crop_type: string;
+  variety: string | null;
+  quantity: string;
+  unit: string;
+  harvest_date: string;
+  origin_farm: number;
+  quality_score: number;
+  metadata: { certifications?: string[]; organic?: boolean; grade?: string };
+  current_state: number;
+  owner_address: string;
+  content_hash: string;
+  chain_status: string;
+  gtin: string | null;
+  lot: string | null;
+  farm_name: string;
+  farm_region: string;
+  farm_country: string;
+  token_owner: string | null;
+  token_state: number | null;
+  token_hash: string | null;
+  mint_tx_hash: string | null;
+  mint_block: string | null;
+  events: EventRow[];
+};
+
+function timelineEntry(event: EventRow): TimelineEntry {
+  return {
+    eventId: event.eventId,
+    eventType: event.eventType,
+    bizStep: event.bizStep,
+    disposition: event.disposition,
+    stateName: stateName(event.toState),
+    eventTime: event.eventTime,
+    eventTimeZoneOffset: event.eventTimeZoneOffset,
+    readPoint: coarsen(event.readPoint),
+    actorAddress: checksum(event.actorAddress),
+    eventHash: event.eventHash,
+  };
+}
+
+function toVerification(tokenId: number, row: VerificationRow, contract: string | null): Verification {
   const computedHash = contentHash({
-    clientId: batch.clientId,
-    cropType: batch.cropType,
-    variety: batch.variety,
-    quantity: batch.quantity.toFixed(3),
-    unit: batch.unit,
-    harvestDate: isoDate(batch.harvestDate),
-    farmId: batch.originFarm,
-    qualityScore: batch.qualityScore,
-    metadata: batch.metadata,
-    ...(batch.gtin && batch.lot ? { gtin: batch.gtin, lot: batch.lot } : {}),
+    clientId: row.client_id,
+    cropType: row.crop_type,
+    variety: row.variety,
+    quantity: row.quantity,
+    unit: row.unit,
+    harvestDate: row.harvest_date,
+    farmId: row.origin_farm,
+    qualityScore: row.quality_score,
+    metadata: row.metadata,
+    ...(row.gtin && row.lot ? { gtin: row.gtin, lot: row.lot } : {}),
   });
-  const intact = computedHash === batch.contentHash;
-  const [token, contract] = await Promise.all([
-    dbRead.chainToken.findUnique({
-      where: { chainId_tokenId: { chainId: env.chain.chainId, tokenId: batch.tokenId } },
-    }),
-    contractAddress(),
-  ]);
-  const recalled = batch.currentState === RECALLED || token?.state === RECALLED;
+  const intact = computedHash === row.content_hash;
+  const onChain = row.token_state !== null;
+  const recalled = row.current_state === RECALLED || row.token_state === RECALLED;
   const agrees =
-    token?.contentHash === batch.contentHash &&
-    token.ownerAddress === batch.ownerAddress &&
-    token.state === batch.currentState;
+    row.token_hash === row.content_hash &&
+    row.token_owner === row.owner_address &&
+    row.token_state === row.current_state;
   const status: VerificationStatus = !intact
     ? "tampered"
     : recalled
       ? "recalled"
-      : !token
+      : !onChain
         ? "pending"
         : agrees
           ? "verified"
           : "mismatch";
-  const recall = batch.events.findLast((event) => event.toState === RECALLED);
-  const reason = (recall?.payload as Record<string, unknown> | undefined)?.["gl:reason"];
+  const reason = row.events.findLast((event) => event.toState === RECALLED)?.reason;
   return {
     tokenId,
     isValid: status === "verified",
     status,
     recallReason: typeof reason === "string" ? reason : null,
     batch: {
-      cropType: batch.cropType,
-      variety: batch.variety,
-      quantity: batch.quantity.toNumber(),
-      unit: batch.unit,
-      harvestDate: isoDate(batch.harvestDate),
-      qualityScore: batch.qualityScore,
-      certifications: metadata.certifications ?? [],
-      organic: metadata.organic ?? null,
-      grade: metadata.grade ?? null,
-      state: batch.currentState,
-      stateName: stateName(batch.currentState),
-      ownerAddress: checksum(batch.ownerAddress),
-      farm: { name: batch.farm.name, region: batch.farm.region, country: batch.farm.country },
+      cropType: row.crop_type,
+      variety: row.variety,
+      quantity: Number(row.quantity),
+      unit: row.unit,
+      harvestDate: row.harvest_date,
+      qualityScore: row.quality_score,
+      certifications: row.metadata.certifications ?? [],
+      organic: row.metadata.organic ?? null,
+      grade: row.metadata.grade ?? null,
+      state: row.current_state,
+      stateName: stateName(row.current_state),
+      ownerAddress: checksum(row.owner_address),
+      farm: { name: row.farm_name, region: row.farm_region, country: row.farm_country },
     },
-    timeline: batch.events.map((event) => ({ ...toTimelineEntry(event), readPoint: coarsen(event.readPoint) })),
+    timeline: row.events.map(timelineEntry),
     proof: {
       algorithm: "sha-256 over RFC 8785 canonical JSON",
-      recordHash: batch.contentHash,
+      recordHash: row.content_hash,
       computedHash,
       chain: {
-        status: batch.chainStatus,
+        status: row.chain_status,
         chainId: env.chain.chainId,
         contract,
         tokenId,
-        txHash: token?.mintTxHash ?? null,
-        blockNumber: token ? Number(token.mintBlock) : null,
-        onChainHash: token?.contentHash ?? null,
-        onChainOwner: token ? checksum(token.ownerAddress) : null,
-        onChainState: token?.state ?? null,
+        txHash: row.mint_tx_hash,
+        blockNumber: row.mint_block === null ? null : Number(row.mint_block),
+        onChainHash: row.token_hash,
+        onChainOwner: row.token_owner === null ? null : checksum(row.token_owner),
+        onChainState: row.token_state,
       },
     },
   };
+}
+
+async function loadVerification(tokenId: number): Promise<Verification | null> {
+  const [result, contract] = await Promise.all([
+    pools.read.query<VerificationRow>({
+      // A named statement is planned once per connection. PGlite serves every socket from one session, where a
+      // second connection preparing the same name fails: there the statement stays unnamed.
+      name: env.database.embedded ? undefined : "verification",
+      text: VERIFICATION_SQL,
+      values: [tokenId, env.chain.chainId],
+    }),
+    contractAddress(),
+  ]);
+  const row = result.rows[0];
+  return row ? toVerification(tokenId, row, contract) : null;
 }
 
 /** What a consumer's scan needs; a plain function so any entry (route, page, fast path) can call it. */
