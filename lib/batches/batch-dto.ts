@@ -77,14 +77,30 @@ export function toBatchDto(batch: CropBatch & { farm: Farm }): BatchDto {
   };
 }
 
-export function toTimelineEntry(event: BatchEvent): TimelineEntry {
+type TimelineEvent = Pick<
+  BatchEvent,
+  | "eventId"
+  | "eventType"
+  | "bizStep"
+  | "disposition"
+  | "toState"
+  | "eventTimeZoneOffset"
+  | "readPoint"
+  | "actorAddress"
+  | "eventHash"
+> & {
+  /** A Date from Prisma, or already the ISO string when SQL formatted it. */
+  eventTime: Date | string;
+};
+
+export function toTimelineEntry(event: TimelineEvent): TimelineEntry {
   return {
     eventId: event.eventId,
     eventType: event.eventType,
     bizStep: event.bizStep,
     disposition: event.disposition,
     stateName: stateName(event.toState),
-    eventTime: event.eventTime.toISOString(),
+    eventTime: typeof event.eventTime === "string" ? event.eventTime : event.eventTime.toISOString(),
     eventTimeZoneOffset: event.eventTimeZoneOffset,
     readPoint: event.readPoint,
     actorAddress: checksum(event.actorAddress),

@@ -1,5 +1,5 @@
 import { ApiError } from "@/lib/api/errors";
-import { checksum, type TimelineEntry } from "@/lib/batches/batch-dto";
+import { checksum, type TimelineEntry, toTimelineEntry } from "@/lib/batches/batch-dto";
 import { contentHash } from "@/lib/batches/content-hash";
 import { RECALLED, type StateName, stateName } from "@/lib/batches/lifecycle";
 import { verificationKey } from "@/lib/batches/on-batch-changed";
@@ -139,21 +139,6 @@ type VerificationRow = {
   events: EventRow[];
 };
 
-function timelineEntry(event: EventRow): TimelineEntry {
-  return {
-    eventId: event.eventId,
-    eventType: event.eventType,
-    bizStep: event.bizStep,
-    disposition: event.disposition,
-    stateName: stateName(event.toState),
-    eventTime: event.eventTime,
-    eventTimeZoneOffset: event.eventTimeZoneOffset,
-    readPoint: coarsen(event.readPoint),
-    actorAddress: checksum(event.actorAddress),
-    eventHash: event.eventHash,
-  };
-}
-
 function toVerification(tokenId: number, row: VerificationRow, contract: string | null): Verification {
   const computedHash = contentHash({
     clientId: row.client_id,
@@ -204,7 +189,7 @@ function toVerification(tokenId: number, row: VerificationRow, contract: string 
       ownerAddress: checksum(row.owner_address),
       farm: { name: row.farm_name, region: row.farm_region, country: row.farm_country },
     },
-    timeline: row.events.map(timelineEntry),
+    timeline: row.events.map((event) => ({ ...toTimelineEntry(event), readPoint: coarsen(event.readPoint) })),
     proof: {
       algorithm: "sha-256 over RFC 8785 canonical JSON",
       recordHash: row.content_hash,
