@@ -94,6 +94,30 @@ describe("tiered cache: two instances, one Redis", () => {
     expect((await first.limit(caller)).status).toBe(429);
   });
 
+  it("lets a busy address spend a slice of its allowance per Redis round trip, and still holds the limit", async () => {
+    // 300 per minute: each instance takes 3 (1 %) per round trip.
+    const busy = { RATE_LIMIT_PUBLIC_POINTS: "300", RATE_LIMIT_PUBLIC_SECONDS: "60" };
+    const [one, two] = [startCacheInstance(redis.url, prefix, busy), startCacheInstance(redis.url, prefix, busy)];
+    try {
+      for (const instance of [one, two]) await expect.poll(() => instance.ping()).toBe(true);
+      const caller = `busy-${randomUUID()}`;
+      for (let request = 0; request < 10; request += 1) expect((await one.limit(caller)).status).toBe(200);
+      // Ten requests, four round trips of three points each.
+      expect(await direct.get(`rl-ip:${caller}`)).toBe("12");
+      let allowed = 10;
+      for (let request = 0; request < 320; request += 1) {
+        if ((await (request % 2 ? one : two).limit(caller)).status === 200) allowed += 1;
+      }
+      // Never more than the limit; at most a slice short per instance.
+      expect(allowed).toBeLessThanOrEqual(300);
+      expect(allowed).toBeGreaterThanOrEqual(300 - 2 * 2);
+      expect((await one.limit(caller)).status).toBe(429);
+      expect((await two.limit(caller)).status).toBe(429);
+    } finally {
+      await Promise.all([one.stop(), two.stop()]);
+    }
+  });
+
   it("keeps answering quickly while Redis hangs, opens the circuit, and sends missed invalidations when it answers again", async () => {
     await first.get("verify:3", "before");
     await second.get("verify:3", "before");

@@ -10,7 +10,7 @@ export type CacheInstance = {
   peek(name: string): Promise<string | undefined>;
   /** How many lookups each tier answered, the loader calls, and whether the Redis circuit is open. */
   stats(): Promise<{ l1: number; l2: number; miss: number; circuitOpen: boolean }>;
-  /** One request from `id` against the public rate limit (3 per 10 s here): 200 or 429. */
+  /** One request from `id` against the public rate limit (3 per 10 s unless started with others): 200 or 429. */
   limit(id: string): Promise<{ status: number; ms: number }>;
   /** Whether its Redis connection answers. */
   ping(): Promise<boolean>;
@@ -21,7 +21,7 @@ const worker = fileURLToPath(new URL("./cache-worker.ts", import.meta.url));
 const tsconfig = fileURLToPath(new URL("../../tsconfig.server.json", import.meta.url));
 
 /** One app instance's cache in a process of its own (its own L1), talking to `redisUrl`. */
-export function startCacheInstance(redisUrl: string, prefix: string): CacheInstance {
+export function startCacheInstance(redisUrl: string, prefix: string, env: Record<string, string> = {}): CacheInstance {
   const child = fork(worker, [], {
     execArgv: ["--import", "tsx"],
     env: {
@@ -34,6 +34,7 @@ export function startCacheInstance(redisUrl: string, prefix: string): CacheInsta
       REDIS_BREAKER_COOLDOWN_MS: "200",
       RATE_LIMIT_PUBLIC_POINTS: "3",
       RATE_LIMIT_PUBLIC_SECONDS: "10",
+      ...env,
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
