@@ -40,6 +40,12 @@ function createMetrics() {
       help: "Verification answers the gateway served without Next.",
       registers,
     }),
+    gatewayRoutes: new Counter({
+      name: "gl_gateway_route_responses_total",
+      help: "Route handlers the gateway called directly, without Next, by path.",
+      labelNames: ["route"] as const,
+      registers,
+    }),
     rateLimited: new Counter({
       name: "gl_rate_limit_rejections_total",
       help: "Requests answered 429, by scope (ip: public endpoints, session: writes).",

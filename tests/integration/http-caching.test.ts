@@ -16,13 +16,18 @@ import { call, farmOf, newBatch, type TestUser, userWithRole } from "@/tests/sup
 async function routeHandler(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? "/", "http://localhost");
   const match = url.pathname.match(/^\/api\/verify\/([^/]+)$/);
-  if (!match) {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) if (typeof value === "string") headers.set(name, value);
+  let answer: Response;
+  if (match) {
+    answer = await verify(new Request(url, { headers }), { params: Promise.resolve({ tokenId: match[1] ?? "" }) });
+  } else if (url.pathname === "/api/crop-batches/search" && request.method === "POST") {
+    const body = Buffer.concat(await request.toArray());
+    answer = await search(new Request(url, { method: "POST", headers, body }), { params: Promise.resolve({}) });
+  } else {
     response.writeHead(404).end();
     return;
   }
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(request.headers)) if (typeof value === "string") headers.set(name, value);
-  const answer = await verify(new Request(url, { headers }), { params: Promise.resolve({ tokenId: match[1] ?? "" }) });
   response.writeHead(answer.status, Object.fromEntries(answer.headers));
   response.end(Buffer.from(await answer.arrayBuffer()));
 }
@@ -38,7 +43,7 @@ describe("HTTP caching and the gateway's fast verification path", () => {
   let farmId: number;
 
   beforeAll(async () => {
-    server = http.createServer(createGateway(routeHandler));
+    server = http.createServer(createGateway(routeHandler, { "POST /api/crop-batches/search": search }));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     farmer = await userWithRole("farmer");
@@ -96,6 +101,33 @@ describe("HTTP caching and the gateway's fast verification path", () => {
     expect(viaGateway.status).toBe(200);
     expect(withoutDate(viaGateway.headers)).toEqual({ ...withoutDate(viaRoute.headers), vary: expect.any(String) });
     expect(await viaGateway.text()).toBe(await viaRoute.text());
+  });
+
+  it("calls the search route itself, with the same answers as through Next, bad input included", async () => {
+    const cropType = `Sorb${Date.now()}`;
+    await harvested(cropType);
+    const directCount = async () =>
+      (await metrics.gatewayRoutes.get()).values.find((value) => value.labels.route === "/api/crop-batches/search")
+        ?.value ?? 0;
+    for (const body of [JSON.stringify({ cropType }), JSON.stringify({ limit: "many" }), "{not json"]) {
+      const post = (path: string) =>
+        fetch(base + path, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const before = await directCount();
+      const direct = await post("/api/crop-batches/search");
+      expect(await directCount()).toBe(before + 1);
+      const viaRoute = await post("/api/crop-batches/search?via=route");
+      expect(direct.status).toBe(viaRoute.status);
+      expect(withoutDate(direct.headers)).toEqual({ ...withoutDate(viaRoute.headers), vary: expect.any(String) });
+      expect(await direct.text()).toBe(await viaRoute.text());
+    }
+    const found = await (
+      await fetch(`${base}/api/crop-batches/search`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ cropType }),
+      })
+    ).json();
+    expect(found.results).toHaveLength(1);
   });
 
   it("gives a strong ETag and answers 304 to If-None-Match on both paths, until the batch changes", async () => {
