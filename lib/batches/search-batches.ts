@@ -1,11 +1,11 @@
 import "server-only";
 import { z } from "zod";
 import { badRequest } from "@/lib/api/errors";
-import { checksum, isoDate } from "@/lib/batches/batch-dto";
+import { checksum } from "@/lib/batches/batch-dto";
 import { type StateName, stateName } from "@/lib/batches/lifecycle";
 import { isoDateSchema, type SearchInput } from "@/lib/batches/schema";
 import { SEARCH_SORTS, type SearchSort } from "@/lib/batches/sorts";
-import { dbRead } from "@/lib/db/client";
+import { pools } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 
 export type BatchSummary = {
@@ -26,13 +26,15 @@ export type BatchSummary = {
 
 export type SearchResult = { results: BatchSummary[]; nextCursor: string | null };
 
+// Read with pg, not Prisma (a third of the cost per query here): the SQL hands over bigint, numeric and date as
+// exact text, so nothing depends on the server's time zone or on float rounding.
 type Row = {
-  token_id: bigint;
+  token_id: string;
   crop_type: string;
   variety: string | null;
-  quantity: Prisma.Decimal;
+  quantity: string;
   unit: string;
-  harvest_date: Date;
+  harvest_date: string;
   quality_score: number;
   current_state: number;
   certifications: unknown;
@@ -61,7 +63,7 @@ function byHarvest(descending: boolean): SortSpec {
   return {
     column: Prisma.sql`b.harvest_date`,
     descending,
-    key: (row) => isoDate(row.harvest_date),
+    key: (row) => row.harvest_date,
     keySchema: isoDateSchema,
     cast: Prisma.sql`date`,
   };
@@ -82,7 +84,7 @@ const SORTS: Record<SearchSort, SortSpec> = {
     column: Prisma.sql`b.quantity`,
     descending: true,
     // As a string: the cursor must hold the exact decimal, not a float near it.
-    key: (row) => row.quantity.toFixed(3),
+    key: (row) => row.quantity,
     keySchema: z.string().regex(DECIMAL_14_3),
     cast: Prisma.sql`numeric`,
   },
@@ -160,7 +162,8 @@ export function searchQuery(input: SearchInput): Prisma.Sql {
   const { column, descending } = SORTS[input.sort];
   const direction = descending ? Prisma.sql`DESC` : Prisma.sql`ASC`;
   return Prisma.sql`
-    SELECT b.token_id, b.crop_type, b.variety, b.quantity, b.unit, b.harvest_date, b.quality_score, b.current_state,
+    SELECT b.token_id::text AS token_id, b.crop_type, b.variety, b.quantity::text AS quantity, b.unit,
+           to_char(b.harvest_date, 'YYYY-MM-DD') AS harvest_date, b.quality_score, b.current_state,
            b.metadata -> 'certifications' AS certifications, b.owner_address, b.chain_status::text AS chain_status,
            f.id AS farm_id, f.name AS farm_name, f.region AS farm_region, f.country AS farm_country
     FROM crop_batches b
@@ -178,7 +181,7 @@ function toSummary(row: Row): BatchSummary {
     variety: row.variety,
     quantity: Number(row.quantity),
     unit: row.unit,
-    harvestDate: isoDate(row.harvest_date),
+    harvestDate: row.harvest_date,
     qualityScore: row.quality_score,
     state: row.current_state,
     stateName: stateName(row.current_state),
@@ -190,7 +193,8 @@ function toSummary(row: Row): BatchSummary {
 }
 
 export async function searchBatches(input: SearchInput): Promise<SearchResult> {
-  const rows = await dbRead.$queryRaw<Row[]>(searchQuery(input));
+  const query = searchQuery(input);
+  const { rows } = await pools.read.query<Row>(query.text, query.values);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   const nextCursor =
