@@ -122,7 +122,7 @@ export default async function AnalyticsPage({ searchParams }: Props) {
 
   return (
     <main id="main" tabIndex={-1} className={styles.page}>
-      <header className={styles.header}>
+      <header className="page-header">
         <h1>Crop analytics</h1>
         <p>
           Batches recorded per crop, their average quality score and median quantity, from the hourly rollup (times in

@@ -35,7 +35,7 @@ export default async function MarketplacePage({ searchParams }: Props) {
   const [facets, firstPage] = await Promise.all([getFacets(), searchBatchesCached(input)]);
   return (
     <main id="main" tabIndex={-1} className={styles.page}>
-      <header className={styles.header}>
+      <header className="page-header">
         <h1>Marketplace</h1>
         <p>Crop batches with their full custody record, sorted and filtered the way you choose.</p>
       </header>

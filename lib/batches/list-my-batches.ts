@@ -1,8 +1,8 @@
 import "server-only";
 import { z } from "zod";
 import { badRequest } from "@/lib/api/errors";
-import { isoDate } from "@/lib/batches/batch-dto";
-import { type StateName, stateName } from "@/lib/batches/lifecycle";
+import { type BatchDto, type FarmSummary, isoDate } from "@/lib/batches/batch-dto";
+import { stateName } from "@/lib/batches/lifecycle";
 import { db } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
 
@@ -15,19 +15,20 @@ export const myBatchesQuerySchema = z
 
 export type MyBatchesQuery = z.infer<typeof myBatchesQuerySchema>;
 
-export type MyBatch = {
-  tokenId: number;
-  clientId: string;
-  cropType: string;
-  variety: string | null;
-  quantity: number;
-  unit: string;
-  harvestDate: string;
-  farm: { id: number; name: string };
-  stateName: StateName;
-  chainStatus: string;
-  createdAt: string;
-};
+/** What the farmer's list shows of a batch: the full batch's fields, less the detail. */
+export type MyBatch = Pick<
+  BatchDto,
+  | "tokenId"
+  | "clientId"
+  | "cropType"
+  | "variety"
+  | "quantity"
+  | "unit"
+  | "harvestDate"
+  | "stateName"
+  | "chainStatus"
+  | "createdAt"
+> & { farm: Pick<FarmSummary, "id" | "name"> };
 
 export type MyBatchesPage = { results: MyBatch[]; nextCursor: string | null };
 

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import { Readable } from "node:stream";
 import { ApiError } from "@/lib/api/errors";
+import { errorResponse } from "@/lib/api/handler";
 import { consumeRateLimit } from "@/lib/api/rate-limit";
 import { verificationKey } from "@/lib/batches/on-batch-changed";
 import { tokenIdSchema } from "@/lib/batches/schema";
@@ -106,9 +107,9 @@ const apiVerifyPath = /^\/api\/verify\/([^/?]+)$/;
 const NEXT_VARY = "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch";
 
 /**
- * A verification answered here, byte for byte what the Next route answers (same body, validators and cache headers),
- * without Next's per-request cost: from memory when cached, else loaded through the cache. Bad ids, query strings
- * and failed lookups (an unknown token included) go to Next, which answers them in the one error shape.
+ * A verification answered here, byte for byte what the Next route answers (same body, validators and cache headers,
+ * and the same error answer for an unknown token or a failed lookup), without Next's per-request cost: from memory
+ * when cached, else loaded through the cache. Bad ids and query strings go to Next.
  */
 async function serveVerification(
   request: http.IncomingMessage,
@@ -120,9 +121,16 @@ async function serveVerification(
   if (!match) return false;
   const tokenId = tokenIdSchema.safeParse(decodeURIComponent(match[1] ?? ""));
   if (!tokenId.success) return false;
-  const verification =
-    peek<Verification>(verificationKey(tokenId.data)) ?? (await getVerification(tokenId.data).catch(() => undefined));
-  if (!verification) return false;
+  let verification = peek<Verification>(verificationKey(tokenId.data));
+  if (!verification) {
+    try {
+      verification = await getVerification(tokenId.data);
+    } catch (error) {
+      // The route's own error answer: an unknown token is not looked up a second time in Next.
+      await sendWebResponse(response, errorResponse(error));
+      return true;
+    }
+  }
   const answer = verificationAnswer(verification, request.headers["if-none-match"]);
   metrics.fastPath.inc();
   response.writeHead(answer.status, { vary: NEXT_VARY, ...answer.headers });

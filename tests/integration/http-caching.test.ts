@@ -152,13 +152,17 @@ describe("HTTP caching and the gateway's fast verification path", () => {
     expect((await changed.json()).batch.stateName).toBe("in_transit");
   });
 
-  it("hands bad ids and unknown tokens to the route, which answers in the one error shape", async () => {
+  it("answers bad ids and unknown tokens in the one error shape, an unknown token as the route would", async () => {
     const bad = await fetch(`${base}/api/verify/abc`);
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.code).toBe("bad_request");
     const unknown = await fetch(`${base}/api/verify/987654321`);
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.code).toBe("not_found");
+    const viaRoute = await fetch(`${base}/api/verify/987654321?via=route`);
+    expect(withoutDate(unknown.headers)).toEqual({ ...withoutDate(viaRoute.headers), vary: expect.any(String) });
+    const body = await unknown.json();
+    expect(body.error.code).toBe("not_found");
+    expect(body).toEqual(await viaRoute.json());
   });
 
   it("calls the purge endpoint with the batch's tags on every change", async () => {

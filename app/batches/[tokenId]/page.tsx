@@ -51,7 +51,7 @@ export default async function BatchPage({ params }: Props) {
 
   return (
     <main id="main" tabIndex={-1}>
-      <header className={styles.header}>
+      <header className="page-header">
         <h1>
           {capitalize(batch.cropType)} batch #{batch.tokenId}
         </h1>
