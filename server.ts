@@ -1,7 +1,6 @@
 import http from "node:http";
 import path from "node:path";
 import next from "next";
-import { POST as searchRoute } from "@/app/api/crop-batches/search/route";
 import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import { closeCache } from "@/lib/cache/tiered-cache";
@@ -42,7 +41,7 @@ const chain = await startChain({
 const app = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
 await app.prepare();
 const handle = app.getRequestHandler();
-const server = http.createServer(createGateway(handle, { "POST /api/crop-batches/search": searchRoute }));
+const server = http.createServer(createGateway(handle));
 await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
 log.info({ url: `http://${env.HOST}:${env.PORT}` }, "GreenLedger is ready");
 // After listening, so a start is not held up; the first scans of a hot token wait on its load only once.

@@ -35,6 +35,7 @@ const schema = z.object({
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   REDIS_BREAKER_FAILURES: z.coerce.number().int().min(1).default(3),
   REDIS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).default(2_000),
+  CACHE_L1_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(256),
   CACHE_WARM_TOKENS: z.coerce.number().int().min(0).max(10_000).default(1_000),
   SEARCH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   PURGE_URL: optionalUrl,

@@ -1,12 +1,16 @@
+import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
 import { badRequest, fromZodError } from "@/lib/api/errors";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-async function readText(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return "";
+function declaredTooLarge(contentLength: string | null | undefined, maxBytes: number): void {
+  if (Number(contentLength ?? "0") > maxBytes) throw tooLarge(maxBytes);
+}
+
+async function readBytes(request: Request, maxBytes: number): Promise<Buffer> {
+  declaredTooLarge(request.headers.get("content-length"), maxBytes);
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -20,11 +24,20 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     }
     chunks.push(value);
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
-  } catch {
-    throw badRequest("The body is not valid UTF-8.", [{ path: "(body)", message: "Invalid UTF-8" }]);
+  return Buffer.concat(chunks);
+}
+
+// The same limits for a request that never became a web Request (the gateway in server.ts).
+async function readIncomingBytes(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  declaredTooLarge(request.headers["content-length"], maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
   }
+  return Buffer.concat(chunks);
 }
 
 function tooLarge(maxBytes: number) {
@@ -33,18 +46,21 @@ function tooLarge(maxBytes: number) {
   ]);
 }
 
-export async function readJson<S extends z.ZodType>(
-  request: Request,
-  schema: S,
-  maxBytes = MAX_BODY_BYTES,
-): Promise<z.infer<S>> {
-  const contentType = request.headers.get("content-type") ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+function requireJson(contentType: string | null | undefined): void {
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType ?? "")) {
     throw badRequest("Send the body as application/json.", [
       { path: "(content-type)", message: "Expected application/json" },
     ]);
   }
-  const text = await readText(request, maxBytes);
+}
+
+function parseJsonBytes<S extends z.ZodType>(bytes: Buffer, schema: S): z.infer<S> {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw badRequest("The body is not valid UTF-8.", [{ path: "(body)", message: "Invalid UTF-8" }]);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -52,6 +68,25 @@ export async function readJson<S extends z.ZodType>(
     throw badRequest("The body is not valid JSON.", [{ path: "(body)", message: "Malformed JSON" }]);
   }
   return parseWith(schema, raw);
+}
+
+export async function readJson<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+  maxBytes = MAX_BODY_BYTES,
+): Promise<z.infer<S>> {
+  requireJson(request.headers.get("content-type"));
+  return parseJsonBytes(await readBytes(request, maxBytes), schema);
+}
+
+/** readJson for a node:http request: the same checks in the same order, so the same answers. */
+export async function readIncomingJson<S extends z.ZodType>(
+  request: IncomingMessage,
+  schema: S,
+  maxBytes = MAX_BODY_BYTES,
+): Promise<z.infer<S>> {
+  requireJson(request.headers["content-type"]);
+  return parseJsonBytes(await readIncomingBytes(request, maxBytes), schema);
 }
 
 // PostgreSQL cannot store NUL, and hashing (RFC 8785) refuses lone surrogates: refuse both here, not deep inside.

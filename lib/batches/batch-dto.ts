@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { getAddress } from "viem";
 import { type StateName, stateName } from "@/lib/batches/lifecycle";
 import type { BatchEvent, CropBatch, Farm } from "@/lib/generated/prisma/client";
@@ -44,8 +45,16 @@ export function isoDate(value: Date): string {
   return value.toISOString().slice(0, 10);
 }
 
+// Hot paths see the same few thousand owners again and again; viem's own LRU re-inserts into a Map on every hit.
+const checksums = new LRUCache<string, string>({ max: 50_000 });
+
 export function checksum(address: string): string {
-  return getAddress(address);
+  let result = checksums.get(address);
+  if (result === undefined) {
+    result = getAddress(address);
+    checksums.set(address, result);
+  }
+  return result;
 }
 
 export function farmSummary(farm: Farm): FarmSummary {

@@ -3,17 +3,24 @@ import canonicalize from "canonicalize";
 import { SEARCH_TAG } from "@/lib/batches/on-batch-changed";
 import type { SearchInput } from "@/lib/batches/schema";
 import { type SearchResult, searchBatches } from "@/lib/batches/search-batches";
-import { cached } from "@/lib/cache/tiered-cache";
+import { cached, toJson } from "@/lib/cache/tiered-cache";
 import { env } from "@/lib/env.mjs";
 
 /**
- * First pages (no cursor, no offset) are what most visitors ask for: kept for SEARCH_CACHE_SECONDS and dropped on
- * any batch change. Later pages go to the database, where keyset pagination keeps them as cheap as the first.
+ * Every page of a search, the later ones too: visitors who scroll one query follow the same cursors. Kept for
+ * SEARCH_CACHE_SECONDS and dropped on any batch change. Later pages stay in this instance's memory, which bounds
+ * them by size: in Redis each would join the `search` tag's set until the next change.
  */
 export function searchBatchesCached(input: SearchInput): Promise<SearchResult> {
-  if (input.cursor || input.offset || env.SEARCH_CACHE_SECONDS === 0) return searchBatches(input);
+  if (env.SEARCH_CACHE_SECONDS === 0) return searchBatches(input);
   return cached(`search:${canonicalize(input)}`, () => searchBatches(input), {
     tags: [SEARCH_TAG],
     ttlSeconds: env.SEARCH_CACHE_SECONDS,
+    local: Boolean(input.cursor || input.offset),
   });
+}
+
+/** The answer's body: a cached page is serialized once, not per request. */
+export async function searchJson(input: SearchInput): Promise<string> {
+  return toJson(await searchBatchesCached(input));
 }

@@ -4,6 +4,7 @@ import { badRequest } from "@/lib/api/errors";
 import { checksum } from "@/lib/batches/batch-dto";
 import { type StateName, stateName } from "@/lib/batches/lifecycle";
 import { isoDateSchema, type SearchInput } from "@/lib/batches/schema";
+import { encodeCursor, type SortKey } from "@/lib/batches/search-cursor";
 import { SEARCH_SORTS, type SearchSort } from "@/lib/batches/sorts";
 import { pools } from "@/lib/db/client";
 import { Prisma } from "@/lib/generated/prisma/client";
@@ -45,8 +46,6 @@ type Row = {
   farm_region: string;
   farm_country: string;
 };
-
-type SortKey = string | number;
 
 type SortSpec = {
   column: Prisma.Sql;
@@ -95,10 +94,6 @@ const cursorSchema = z.tuple([
   z.union([z.string().max(40), z.number()]),
   z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
 ]);
-
-export function encodeCursor(sort: SearchSort, key: SortKey, tokenId: number): string {
-  return Buffer.from(JSON.stringify([sort, key, tokenId])).toString("base64url");
-}
 
 const invalidCursor = () =>
   badRequest("The cursor is not one this API gave out.", [{ path: "cursor", message: "Invalid cursor" }]);

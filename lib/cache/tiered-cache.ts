@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
+import type DataLoader from "dataloader";
 import { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 import { CircuitBreaker } from "@/lib/cache/circuit-breaker";
+import { perTurnLoader } from "@/lib/cache/per-turn-loader";
 import { env } from "@/lib/env.mjs";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/metrics";
@@ -11,13 +13,16 @@ const L2_TTL_SECONDS = 60 * 60;
 const CHANNEL = "cache-invalidations";
 
 export type CacheOptions = {
-  /** Dependency tags: `invalidateTags(tag)` drops every entry carrying one, in every instance. */
+  /** Dependency tags: `invalidateAll({ tags })` drops every entry carrying one, in every instance. */
   tags?: readonly string[];
   /** Shorter life than the default 5 min in L1 and 1 h in Redis. */
   ttlSeconds?: number;
+  /** Only in this instance's L1, never in Redis (invalidations still reach it). */
+  local?: boolean;
 };
 
-type Entry = { value: unknown; tags: readonly string[] };
+type Entry = { value: unknown; tags: readonly string[]; bytes: number };
+type Fill = { name: string; json: string; ttl: number; tags: readonly string[] };
 type Invalidation = { origin: string; keys: string[]; tags: string[] };
 
 type Cache = {
@@ -32,7 +37,29 @@ type Cache = {
   generation: LRUCache<string, number>;
   /** Invalidations Redis has not taken yet: those keys and tags are not read from L2 until it has. */
   unsent: { keys: Set<string>; tags: Set<string> };
+  /** L2 reads of one turn of the event loop, sent as one MGET. */
+  reads: DataLoader<string, string | null> | null;
+  /** Write-behind fills of one turn of the event loop, sent as one script. */
+  fills: Fill[];
 };
+
+// Cached values are shared and never changed: each is serialized once, for Redis and for every answer.
+const encoded = new WeakMap<object, string>();
+
+/** `JSON.stringify(value)`, once per cached value. */
+export function toJson(value: unknown): string {
+  if (typeof value !== "object" || value === null) return JSON.stringify(value);
+  let json = encoded.get(value);
+  if (json === undefined) {
+    json = JSON.stringify(value);
+    encoded.set(value, json);
+  }
+  return json;
+}
+
+function remember(value: unknown, json: string): void {
+  if (typeof value === "object" && value !== null) encoded.set(value, json);
+}
 
 function untag(cache: Cache, key: string, entry: Entry): void {
   for (const tag of entry.tags) {
@@ -56,6 +83,10 @@ function connect(cache: Cache): void {
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
   });
   redis.on("error", (error) => log.debug({ err: error }, "redis unavailable"));
+  cache.reads = perTurnLoader(async (names: readonly string[]) => {
+    const values = await cache.breaker.run(() => redis.mget(...names), null);
+    return values ?? names.map(() => null);
+  }, 500);
   redis.on("ready", () => void sendUnsent(cache));
   // Subscribed connections cannot run other commands; this one only listens.
   const subscriber = redis.duplicate({ commandTimeout: undefined, enableOfflineQueue: true });
@@ -84,6 +115,9 @@ function createCache(): Cache {
     id: randomUUID(),
     l1: new LRUCache<string, Entry>({
       max: 10_000,
+      // Search pages are far larger than verifications: entries are bounded by their JSON's size too.
+      maxSize: env.CACHE_L1_MAX_MB * 1024 * 1024,
+      sizeCalculation: (entry) => entry.bytes,
       ttl: L1_TTL_MS,
       dispose: (entry, key, reason) => {
         if (reason !== "set") untag(cache, key, entry);
@@ -104,6 +138,8 @@ function createCache(): Cache {
     inflight: new Map(),
     generation: new LRUCache({ max: 100_000 }),
     unsent: { keys: new Set(), tags: new Set() },
+    reads: null,
+    fills: [],
   };
   connect(cache);
   return cache;
@@ -155,9 +191,13 @@ function generationOf(name: string, tags: readonly string[]): number {
   return sum;
 }
 
-function setL1(name: string, value: unknown, options: CacheOptions): void {
+function setL1(name: string, value: unknown, options: CacheOptions, json: string): void {
   const tags = options.tags ?? [];
-  cache.l1.set(name, { value, tags }, options.ttlSeconds ? { ttl: options.ttlSeconds * 1000 } : undefined);
+  cache.l1.set(
+    name,
+    { value, tags, bytes: json.length },
+    options.ttlSeconds ? { ttl: options.ttlSeconds * 1000 } : undefined,
+  );
   for (const tag of tags) {
     const keys = cache.tagged.get(tag) ?? new Set<string>();
     keys.add(name);
@@ -169,26 +209,50 @@ function l2Trusted(name: string, tags: readonly string[]): boolean {
   return !cache.unsent.keys.has(name) && !tags.some((tag) => cache.unsent.tags.has(tag));
 }
 
-async function readL2(name: string, tags: readonly string[]): Promise<unknown> {
-  const redis = cache.redis;
-  if (!redis || !l2Trusted(name, tags)) return undefined;
-  const raw = await cache.breaker.run(() => redis.get(name), null);
-  if (raw === null) return undefined;
+async function readL2(name: string, tags: readonly string[]): Promise<{ value: unknown; json: string } | undefined> {
+  if (!cache.reads || !l2Trusted(name, tags)) return undefined;
+  const json = await cache.reads.load(name);
+  if (json === null) return undefined;
   try {
-    return JSON.parse(raw);
+    return { value: JSON.parse(json), json };
   } catch {
     return undefined;
   }
 }
 
-function writeBehind(name: string, value: unknown, options: CacheOptions): void {
-  setL1(name, value, options);
+// Each fill: SET with its TTL, then its key added to its tags' sets. One script for a turn's fills is one command
+// for ioredis to encode, and it runs whole, so no value lands in Redis without the sets an invalidation reads.
+const FILL_SCRIPT = `
+local k = 1
+for a = 1, #ARGV, 4 do
+  redis.call('SET', KEYS[k], ARGV[a], 'EX', ARGV[a + 1])
+  local tags = tonumber(ARGV[a + 2])
+  for t = 1, tags do
+    redis.call('SADD', KEYS[k + t], ARGV[a + 3])
+    redis.call('EXPIRE', KEYS[k + t], ${L2_TTL_SECONDS})
+  end
+  k = k + 1 + tags
+end`;
+
+function flushFills(): void {
+  const fills = cache.fills.splice(0);
   const redis = cache.redis;
-  if (!redis || cache.breaker.open) return;
+  if (!redis || cache.breaker.open || !fills.length) return;
+  const keys: string[] = [];
+  const args: (string | number)[] = [];
+  for (const { name, json, ttl, tags } of fills) {
+    keys.push(name, ...tags.map((tag) => `tag:${tag}`));
+    args.push(json, ttl, tags.length, name);
+  }
+  void cache.breaker.run(() => redis.eval(FILL_SCRIPT, keys.length, ...keys, ...args), null);
+}
+
+function writeBehind(name: string, value: unknown, options: CacheOptions): void {
+  const json = toJson(value);
+  setL1(name, value, options, json);
+  if (!cache.redis || cache.breaker.open || options.local) return;
   const ttl = Math.min(options.ttlSeconds ?? L2_TTL_SECONDS, L2_TTL_SECONDS);
-  const write = redis.multi().set(name, JSON.stringify(value), "EX", ttl);
-  for (const tag of options.tags ?? []) write.sadd(`tag:${tag}`, name).expire(`tag:${tag}`, L2_TTL_SECONDS);
-  void cache.breaker.run(() => write.exec(), null);
+  if (cache.fills.push({ name, json, ttl, tags: options.tags ?? [] }) === 1) setImmediate(flushFills);
 }
 
 /** The L1 entry alone, without waiting: for the gateway's fast path. */
@@ -210,11 +274,12 @@ export async function cached<T>(name: string, loader: () => Promise<T>, options:
   const tags = options.tags ?? [];
   const generation = generationOf(name, tags);
   const load = (async () => {
-    const fromL2 = await readL2(name, tags);
+    const fromL2 = options.local ? undefined : await readL2(name, tags);
     if (fromL2 !== undefined && generationOf(name, tags) === generation) {
       metrics.cacheRequests.inc({ namespace: namespace(name), result: "l2" });
-      setL1(name, fromL2, options);
-      return fromL2 as T;
+      remember(fromL2.value, fromL2.json);
+      setL1(name, fromL2.value, options, fromL2.json);
+      return fromL2.value as T;
     }
     metrics.cacheRequests.inc({ namespace: namespace(name), result: "miss" });
     const end = metrics.operationDuration.startTimer({ operation: namespace(name) });
@@ -244,6 +309,10 @@ function dropLocal(target: Cache, keys: readonly string[], tags: readonly string
     target.l1.delete(name);
     target.inflight.delete(name);
   }
+  // A fill still waiting for its turn would otherwise land in Redis after the invalidation.
+  const dropped = new Set(tags);
+  const kept = target.fills.filter((fill) => !names.has(fill.name) && !fill.tags.some((tag) => dropped.has(tag)));
+  target.fills.splice(0, target.fills.length, ...kept);
   for (const name of keys) target.generation.set(name, (target.generation.get(name) ?? 0) + 1);
 }
 

@@ -3,6 +3,7 @@ import { checksum, type TimelineEntry, toTimelineEntry } from "@/lib/batches/bat
 import { contentHash } from "@/lib/batches/content-hash";
 import { RECALLED, type StateName, stateName } from "@/lib/batches/lifecycle";
 import { verificationKey } from "@/lib/batches/on-batch-changed";
+import { perTurnLoader } from "@/lib/cache/per-turn-loader";
 import { cached } from "@/lib/cache/tiered-cache";
 import { dbRead, pools } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
@@ -72,10 +73,11 @@ function coarsen(readPoint: string | null): string | null {
   return match ? `geo:${Number(match[1]).toFixed(1)},${Number(match[2]).toFixed(1)}` : null;
 }
 
-// One round trip: the batch with its farm, this chain's token row and the events in timeline order. Dates and
-// numbers come back as text so nothing depends on the server's time zone or on JavaScript's number parsing.
-const VERIFICATION_SQL = `
-  SELECT b.client_id, b.crop_type, b.variety, b.quantity::text AS quantity, b.unit,
+// One round trip for all the tokens asked for in a turn of the event loop: each batch with its farm, this chain's token
+// row and the events in timeline order. Dates and numbers come back as text so nothing depends on the server's time
+// zone or on JavaScript's number parsing.
+const VERIFICATIONS_SQL = `
+  SELECT b.token_id::text AS token_id, b.client_id, b.crop_type, b.variety, b.quantity::text AS quantity, b.unit,
          to_char(b.harvest_date, 'YYYY-MM-DD') AS harvest_date, b.origin_farm, b.quality_score, b.metadata,
          b.current_state, b.owner_address, b.content_hash, b.chain_status::text AS chain_status, b.gtin, b.lot,
          f.name AS farm_name, f.region AS farm_region, f.country AS farm_country,
@@ -96,7 +98,7 @@ const VERIFICATION_SQL = `
         FROM batch_events
        WHERE token_id = b.token_id
     ) e ON true
-   WHERE b.token_id = $1`;
+   WHERE b.token_id = ANY($1::bigint[])`;
 
 type EventRow = {
   eventId: string;
@@ -113,6 +115,7 @@ type EventRow = {
 };
 
 type VerificationRow = {
+  token_id: string;
   client_id: string;
   crop_type: string;
   variety: string | null;
@@ -209,24 +212,29 @@ function toVerification(tokenId: number, row: VerificationRow, contract: string 
   };
 }
 
-async function loadVerification(tokenId: number): Promise<Verification | null> {
+async function loadVerifications(tokenIds: readonly number[]): Promise<(Verification | null)[]> {
   const [result, contract] = await Promise.all([
     pools.read.query<VerificationRow>({
       // A named statement is planned once per connection. PGlite serves every socket from one session, where a
       // second connection preparing the same name fails: there the statement stays unnamed.
-      name: env.database.embedded ? undefined : "verification",
-      text: VERIFICATION_SQL,
-      values: [tokenId, env.chain.chainId],
+      name: env.database.embedded ? undefined : "verifications",
+      text: VERIFICATIONS_SQL,
+      values: [tokenIds, env.chain.chainId],
     }),
     contractAddress(),
   ]);
-  const row = result.rows[0];
-  return row ? toVerification(tokenId, row, contract) : null;
+  const rows = new Map(result.rows.map((row) => [Number(row.token_id), row]));
+  return tokenIds.map((tokenId) => {
+    const row = rows.get(tokenId);
+    return row ? toVerification(tokenId, row, contract) : null;
+  });
 }
+
+const loader = perTurnLoader(loadVerifications, 200);
 
 /** What a consumer's scan needs; a plain function so any entry (route, page, fast path) can call it. */
 export async function getVerification(tokenId: number): Promise<Verification> {
-  const verification = await cached(verificationKey(tokenId), () => loadVerification(tokenId));
+  const verification = await cached(verificationKey(tokenId), () => loader.load(tokenId));
   if (!verification) throw new ApiError("not_found", `No batch has token id ${tokenId}. Check the code on the label.`);
   return verification;
 }

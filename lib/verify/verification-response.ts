@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { toJson } from "@/lib/cache/tiered-cache";
 import type { Verification } from "@/lib/verify/get-verification";
 
 // Next marks every dynamic answer private; a verification is public and the same for everyone, so edges may keep it.
@@ -18,15 +19,15 @@ export function verificationCacheHeaders(verification: Verification): Record<str
   return { "cache-control": VERIFY_CACHE_CONTROL, "cache-tag": tags.join(","), "surrogate-key": tags.join(" ") };
 }
 
-export type RenderedVerification = { body: string; headers: Record<string, string> };
+export type RenderedVerification = { body: Buffer<ArrayBuffer>; headers: Record<string, string> };
 
-// A cached verification is one object until it is invalidated: serialize and hash it once, not per request.
+// A cached verification is one object until it is invalidated: serialize, encode and hash it once, not per request.
 const rendered = new WeakMap<Verification, RenderedVerification>();
 
 export function renderVerification(verification: Verification): RenderedVerification {
   let result = rendered.get(verification);
   if (!result) {
-    const body = JSON.stringify(verification);
+    const body = Buffer.from(toJson(verification));
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
     result = {
       body,
@@ -48,7 +49,7 @@ export function matchesEtag(ifNoneMatch: string | null | undefined, etag: string
 export function verificationAnswer(
   verification: Verification,
   ifNoneMatch: string | null | undefined,
-): { status: 200 | 304; headers: Record<string, string>; body: string | null } {
+): { status: 200 | 304; headers: Record<string, string>; body: Buffer<ArrayBuffer> | null } {
   const { body, headers } = renderVerification(verification);
   if (!matchesEtag(ifNoneMatch, headers.etag ?? "")) return { status: 200, headers, body };
   const { "content-type": _, ...validators } = headers;

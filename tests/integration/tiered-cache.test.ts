@@ -85,6 +85,45 @@ describe("tiered cache: two instances, one Redis", () => {
     expect(await first.peek("verify:2")).toBe("untagged");
   });
 
+  it("reads the misses of one turn from Redis with one MGET and fills them with one script", async () => {
+    const calls = async (command: string) => {
+      const line = ((await direct.info("commandstats")) as string).match(new RegExp(`cmdstat_${command}:calls=(\\d+)`));
+      return Number(line?.[1] ?? 0);
+    };
+    const names = Array.from({ length: 25 }, (_, index) => `verify:turn-${randomUUID()}-${index}`);
+    const [mget, evals] = [await calls("mget"), await calls("eval")];
+    expect(await first.getMany(names)).toEqual(names.map((name) => `value of ${name}`));
+    await expect.poll(() => direct.exists(...names)).toBe(names.length);
+    expect(await calls("mget")).toBe(mget + 1);
+    expect(await calls("eval")).toBe(evals + 1);
+    const before = await second.stats();
+    expect(await second.getMany(names)).toEqual(names.map((name) => `value of ${name}`));
+    expect((await second.stats()).l2).toBe(before.l2 + names.length);
+  });
+
+  it("keeps a fill out of Redis when its key is invalidated before the fill is sent", async () => {
+    const [name, after] = [`verify:dropped-${randomUUID()}`, `verify:after-${randomUUID()}`];
+    expect(await first.getInvalidateGet(name, after)).toBe("later");
+    await expect.poll(() => direct.exists(after)).toBe(1);
+    expect(await direct.exists(name)).toBe(0);
+  });
+
+  it("keeps a local entry out of Redis, and still drops it in every instance by its tag", async () => {
+    const name = `search:local-${randomUUID()}`;
+    await first.get(name, "first's page", ["search"], true);
+    await second.get(name, "second's page", ["search"], true);
+    // A later fill in the same instance shows the local one's turn has passed without a write.
+    const marker = `verify:marker-${randomUUID()}`;
+    await first.get(marker, "marker");
+    await expect.poll(() => direct.exists(marker)).toBe(1);
+    expect(await direct.exists(name)).toBe(0);
+    expect(await first.peek(name)).toBe("first's page");
+    expect(await second.peek(name)).toBe("second's page");
+    await first.invalidate([], ["search"]);
+    expect(await first.peek(name)).toBeUndefined();
+    await expect.poll(() => second.peek(name)).toBeUndefined();
+  });
+
   it("counts rate limits across instances through Redis", async () => {
     const caller = `caller-${randomUUID()}`;
     expect((await first.limit(caller)).status).toBe(200);

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { POST as recordEvent } from "@/app/api/crop-batches/[tokenId]/events/route";
 import { POST as createBatch } from "@/app/api/crop-batches/route";
 import { checksum, isoDate, toTimelineEntry } from "@/lib/batches/batch-dto";
 import { contentHash } from "@/lib/batches/content-hash";
 import { RECALLED, stateName } from "@/lib/batches/lifecycle";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
-import { db, dbRead } from "@/lib/db/client";
+import { db, dbRead, pools } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
 import { getVerification, type Verification } from "@/lib/verify/get-verification";
 import { call, newBatch, type TestUser, userWithRole } from "@/tests/support/api";
@@ -89,7 +89,7 @@ async function prismaVerification(tokenId: number): Promise<Verification | null>
   };
 }
 
-describe("the verification loader (one pg query)", () => {
+describe("the verification loader (one pg query per turn of the event loop)", () => {
   let farmer: TestUser;
   let farmId: number;
 
@@ -203,5 +203,28 @@ describe("the verification loader (one pg query)", () => {
     const tokenId = await harvested({ gtin: "4006381333931", lot: `L-${randomBytes(4).toString("hex")}` });
     await db.$executeRaw`UPDATE crop_batches SET quantity = quantity + 1 WHERE token_id = ${BigInt(tokenId)}`;
     expect((await expectSameAsPrisma(tokenId)).status).toBe("tampered");
+  });
+
+  it("loads the tokens asked for in one turn with one query, each as it would load alone", async () => {
+    const tokens = [
+      await harvested(),
+      await harvested({ variety: undefined, metadata: {} }),
+      await harvested({ gtin: "4006381333931", lot: `L-${randomBytes(4).toString("hex")}` }),
+    ];
+    await onChain(tokens[2] as number);
+    const unknown = 2 ** 40;
+    await onBatchChanged(...tokens, unknown);
+    const queries = vi.spyOn(pools.read, "query");
+    try {
+      const answers = await Promise.allSettled([...tokens, unknown].map((tokenId) => getVerification(tokenId)));
+      // The contract's address may be looked up beside it (Prisma reads through the same pool).
+      const batchQueries = queries.mock.calls.filter(([query]) => JSON.stringify(query).includes("FROM crop_batches"));
+      expect(batchQueries).toHaveLength(1);
+      const expected = await Promise.all(tokens.map((tokenId) => prismaVerification(tokenId)));
+      expect(answers.slice(0, 3)).toEqual(expected.map((value) => ({ status: "fulfilled", value })));
+      expect(answers[3]).toMatchObject({ status: "rejected", reason: { code: "not_found" } });
+    } finally {
+      queries.mockRestore();
+    }
   });
 });

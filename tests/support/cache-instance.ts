@@ -4,8 +4,12 @@ import { fileURLToPath } from "node:url";
 type Reply = { id: number; result?: unknown; error?: string };
 
 export type CacheInstance = {
-  /** cached(name) with a loader that answers `value` (and counts its calls). */
-  get(name: string, value: string, tags?: string[]): Promise<{ value: string; ms: number }>;
+  /** cached(name) with a loader that answers `value` (and counts its calls); `local`: never in Redis. */
+  get(name: string, value: string, tags?: string[], local?: boolean): Promise<{ value: string; ms: number }>;
+  /** Misses for all `names` in one turn of the event loop; each loads `value of <name>`. */
+  getMany(names: string[]): Promise<string[]>;
+  /** Loads `name`, invalidates it before the turn ends, then loads `after` (whose fill goes to Redis later). */
+  getInvalidateGet(name: string, after: string): Promise<string>;
   invalidate(keys: string[], tags?: string[]): Promise<void>;
   peek(name: string): Promise<string | undefined>;
   /** How many lookups each tier answered, the loader calls, and whether the Redis circuit is open. */
@@ -53,7 +57,9 @@ export function startCacheInstance(redisUrl: string, prefix: string, env: Record
       child.send({ id: next, op, args });
     });
   return {
-    get: (name, value, tags = []) => request("get", name, value, tags),
+    get: (name, value, tags = [], local = false) => request("get", name, value, tags, local),
+    getMany: (names) => request("getMany", names),
+    getInvalidateGet: (name, after) => request("getInvalidateGet", name, after),
     invalidate: (keys, tags = []) => request("invalidate", keys, tags),
     peek: (name) => request("peek", name),
     stats: () => request("stats"),

@@ -10,10 +10,18 @@ async function count(result: string): Promise<number> {
 }
 
 const operations: Record<string, (...args: never[]) => Promise<unknown>> = {
-  get: async (name: string, value: string, tags: string[]) => {
+  get: async (name: string, value: string, tags: string[], local = false) => {
     const started = performance.now();
-    const result = await cached(name, async () => value, { tags });
+    const result = await cached(name, async () => value, { tags, local });
     return { value: result, ms: performance.now() - started };
+  },
+  /** Misses for every name in one turn of the event loop. */
+  getMany: (names: string[]) => Promise.all(names.map((name) => cached(name, async () => `value of ${name}`))),
+  /** A fill, invalidated before its turn ends, then a fill of `after` that goes to Redis after it would have. */
+  getInvalidateGet: async (name: string, after: string) => {
+    await cached(name, async () => "stale");
+    void invalidateAll({ keys: [name] });
+    return cached(after, async () => "later");
   },
   invalidate: (keys: string[], tags: string[]) => invalidateAll({ keys, tags }),
   peek: async (name: string) => peek<string>(name),

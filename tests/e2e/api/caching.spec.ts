@@ -25,7 +25,7 @@ test.describe("HTTP caching of verifications on the production server", () => {
     expect(await viaGateway.text()).toBe(await viaNext.text());
   });
 
-  test("the gateway calls the search route itself, with the same answer as Next, bad input included", async ({
+  test("the gateway answers search as its route does, with the same answer as Next, bad input included", async ({
     request,
   }) => {
     const directCount = async () => {
