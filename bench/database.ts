@@ -1,5 +1,6 @@
 import pg from "pg";
 import { BENCH_CHAIN_ID, type SeedReport, seedDatabase } from "@/bench/seed";
+import { encodeCursor } from "@/lib/batches/search-cursor";
 
 export type BenchDatabase = {
   url: string;
@@ -9,6 +10,8 @@ export type BenchDatabase = {
   resetChain(): Promise<void>;
   /** The contract the last server with an embedded chain deployed. */
   contract(): Promise<string>;
+  /** Cursors of the default search ("newest") after `count` rows picked at random, each a different depth. */
+  randomCursors(count: number): Promise<string[]>;
   drop(): Promise<void>;
 };
 
@@ -91,6 +94,15 @@ export async function prepareDatabase(options: {
         ]);
         if (!rows[0]) throw new Error("no contract deployed yet");
         return rows[0].contract_address as string;
+      }),
+    randomCursors: (count) =>
+      onServer(url, async (client) => {
+        const { rows } = await client.query<{ harvest_date: string; token_id: string }>(
+          `SELECT to_char(harvest_date, 'YYYY-MM-DD') AS harvest_date, token_id::text AS token_id
+             FROM crop_batches TABLESAMPLE SYSTEM (25) ORDER BY random() LIMIT $1`,
+          [count],
+        );
+        return rows.map((row) => encodeCursor("newest", row.harvest_date, Number(row.token_id)));
       }),
     async drop() {
       if (reuse || keep) return;

@@ -11,6 +11,7 @@ import {
   journey,
   SEARCH_PATH,
   search,
+  searchAnyDepth,
   searchFiltered,
   verifyHot,
   verifyPastL1,
@@ -204,6 +205,9 @@ async function main(): Promise<void> {
   const oursFirst = await run(ours, "search first page", search({ limit: 20 }));
   const oursDeep = await run(ours, "search page 500", search({ limit: 20, cursor: page500 }));
   const oursFiltered = await run(ours, "search filtered", searchFiltered());
+  // More cursors than a run sends requests: no page is asked for twice, so none comes from the cache.
+  const anyDepth = searchAnyDepth(await database.randomCursors(200_000));
+  const oursAnyDepth = await run(ours, "search at any depth, uncached", anyDepth);
   // The P99.9 target holds at a sustainable rate, not at saturation: each search again at 80% of its own maximum.
   const rated = (measured: { rps: number }) => ({ rate: Math.max(1, measured.rps * 0.8) });
   const firstRated = await run(ours, "search first page at 80%", search({ limit: 20 }), rated(oursFirst));
@@ -260,6 +264,12 @@ async function main(): Promise<void> {
       measured: oursFiltered,
       limit: limitSearch,
     },
+    {
+      scenario: "search at random depths (each cursor once: the database, no cache)",
+      server: "ours",
+      measured: oursAnyDepth,
+      limit: limitSearch,
+    },
     ...(
       [
         ["search first page", oursFirst, firstRated],
@@ -303,11 +313,12 @@ async function main(): Promise<void> {
   const during = await run(oursRedis, "Redis killed", pastL1, { rate });
   await killing;
   const probeDown = await probeL2(oursRedis, peer);
-  const restarting = delay(moment)
+  // Probed from the moment Redis answers again, while the run goes on.
+  const resuming = delay(moment)
     .then(() => redis.restart())
-    .then(() => performance.now());
+    .then(() => l2Resumes(oursRedis, peer, performance.now()));
   const after = await run(oursRedis, "Redis restarted", pastL1, { rate });
-  const resumed = await l2Resumes(oursRedis, peer, await restarting);
+  const resumed = await resuming;
   const probeAfter = resumed.hits;
   const failed = probeFailures ? `; ${probeFailures} probe requests failed` : "";
   const probeNote = (hits: number | null, when = "") =>

@@ -46,6 +46,16 @@ export function searchFiltered(seed = 17): () => Request {
   };
 }
 
+/** Each request a page at a different depth, from cursors no visitor has followed: what the database alone does. */
+export function searchAnyDepth(cursors: string[]): () => Request {
+  let next = 0;
+  return () => {
+    const cursor = cursors[next % cursors.length];
+    next += 1;
+    return { method: "POST", path: SEARCH_PATH, body: JSON.stringify({ limit: 20, cursor }) };
+  };
+}
+
 /** The k6 journey's mix (tests/load/journey.k6.js): scan, search, browse the marketplace, look at the dashboard. */
 export const JOURNEY_WEIGHTS = { verify: 50, search: 25, marketplace: 15, analytics: 10 } as const;
 

@@ -96,7 +96,8 @@ export async function startOurs(
     env?: Record<string, string>;
   },
 ): Promise<OurServer> {
-  buildIfStale("GreenLedger", ".next/BUILD_ID", OUR_SOURCES, "npm", ["run", "build"]);
+  // The service worker is the last file `npm run build` writes: a build is complete when it is newer than the sources.
+  buildIfStale("GreenLedger", "public/sw.js", OUR_SOURCES, "npm", ["run", "build"]);
   const [port, chainPort, embeddedDbPort] = [await freePort(), await freePort(), await freePort()];
   const overrides = benchEnvOverrides();
   const child = start(name, process.execPath, ["--import", "tsx", "server.ts"], {
