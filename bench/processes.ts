@@ -84,13 +84,17 @@ export async function waitReady(
   throw new Error(`${child.name} was not ready at ${url} within ${timeoutMs / 1000} s; see ${child.logFile}`);
 }
 
+// Generated code, and the service worker `npm run build` writes into public/ after BUILD_ID.
+const NOT_SOURCES = new Set(["node_modules", ".next", "generated", "sw.js", "sw.js.map"]);
+
+/** The newest file's mtime (directories' own mtimes change when the build writes into them). */
 function newest(target: string): number {
   if (!existsSync(target)) return 0;
   const stats = statSync(target);
   if (!stats.isDirectory()) return stats.mtimeMs;
   return readdirSync(target)
-    .filter((name) => name !== "node_modules" && name !== ".next" && name !== "generated")
-    .reduce((latest, name) => Math.max(latest, newest(path.join(target, name))), stats.mtimeMs);
+    .filter((name) => !NOT_SOURCES.has(name))
+    .reduce((latest, name) => Math.max(latest, newest(path.join(target, name))), 0);
 }
 
 /** Runs the build when a source is newer than the build's BUILD_ID. */

@@ -96,8 +96,7 @@ export async function startOurs(
     env?: Record<string, string>;
   },
 ): Promise<OurServer> {
-  // The service worker is the last file `npm run build` writes: a build is complete when it is newer than the sources.
-  buildIfStale("GreenLedger", "public/sw.js", OUR_SOURCES, "npm", ["run", "build"]);
+  buildIfStale("GreenLedger", ".next/BUILD_ID", OUR_SOURCES, "npm", ["run", "build"]);
   const [port, chainPort, embeddedDbPort] = [await freePort(), await freePort(), await freePort()];
   const overrides = benchEnvOverrides();
   const child = start(name, process.execPath, ["--import", "tsx", "server.ts"], {
