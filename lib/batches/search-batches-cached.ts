@@ -8,7 +8,7 @@ import { env } from "@/lib/env.mjs";
 
 /**
  * Every page of a search, the later ones too: visitors who scroll one query follow the same cursors. Kept for
- * SEARCH_CACHE_SECONDS and dropped on any batch change. Later pages stay in this instance's memory, which bounds
+ * SEARCH_CACHE_SECONDS, then answered as long again while it reloads, and dropped at once on any batch change. Later pages stay in this instance's memory, which bounds
  * them by size: in Redis each would join the `search` tag's set until the next change.
  */
 export function searchBatchesCached(input: SearchInput): Promise<SearchResult> {
@@ -16,6 +16,7 @@ export function searchBatchesCached(input: SearchInput): Promise<SearchResult> {
   return cached(`search:${canonicalize(input)}`, () => searchBatches(input), {
     tags: [SEARCH_TAG],
     ttlSeconds: env.SEARCH_CACHE_SECONDS,
+    staleSeconds: env.SEARCH_CACHE_SECONDS,
     local: Boolean(input.cursor || input.offset),
   });
 }

@@ -17,11 +17,16 @@ export type CacheOptions = {
   tags?: readonly string[];
   /** Shorter life than the default 5 min in L1 and 1 h in Redis. */
   ttlSeconds?: number;
+  /**
+   * After `ttlSeconds`, L1 answers for this long more while one reload runs behind the answer: entries that expire
+   * together do not all wait on the database at once. Invalidations still drop them at once.
+   */
+  staleSeconds?: number;
   /** Only in this instance's L1, never in Redis (invalidations still reach it). */
   local?: boolean;
 };
 
-type Entry = { value: unknown; tags: readonly string[]; bytes: number };
+type Entry = { value: unknown; tags: readonly string[]; bytes: number; freshUntil: number };
 type Fill = { name: string; json: string; ttl: number; tags: readonly string[] };
 type Invalidation = { origin: string; keys: string[]; tags: string[] };
 
@@ -193,10 +198,12 @@ function generationOf(name: string, tags: readonly string[]): number {
 
 function setL1(name: string, value: unknown, options: CacheOptions, json: string): void {
   const tags = options.tags ?? [];
+  const { ttlSeconds, staleSeconds = 0 } = options;
+  const freshUntil = ttlSeconds && staleSeconds ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
   cache.l1.set(
     name,
-    { value, tags, bytes: json.length },
-    options.ttlSeconds ? { ttl: options.ttlSeconds * 1000 } : undefined,
+    { value, tags, bytes: json.length, freshUntil },
+    ttlSeconds ? { ttl: (ttlSeconds + staleSeconds) * 1000 } : undefined,
   );
   for (const tag of tags) {
     const keys = cache.tagged.get(tag) ?? new Set<string>();
@@ -255,31 +262,25 @@ function writeBehind(name: string, value: unknown, options: CacheOptions): void 
   if (cache.fills.push({ name, json, ttl, tags: options.tags ?? [] }) === 1) setImmediate(flushFills);
 }
 
-/** The L1 entry alone, without waiting: for the gateway's fast path. */
+/** The fresh L1 entry alone, without waiting: for the gateway's fast path. */
 export function peek<T>(name: string): T | undefined {
   const hit = cache.l1.get(name);
-  if (hit) metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
-  return hit?.value as T | undefined;
+  if (!hit || hit.freshUntil < Date.now()) return undefined;
+  metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
+  return hit.value as T;
 }
 
-/** L1 -> L2 -> loader; concurrent misses for one key share one load; fills never block the answer. */
-export async function cached<T>(name: string, loader: () => Promise<T>, options: CacheOptions = {}): Promise<T> {
-  const hit = cache.l1.get(name);
-  if (hit) {
-    metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
-    return hit.value as T;
-  }
-  const running = cache.inflight.get(name);
-  if (running) return running as Promise<T>;
+/** Runs the load of `name` (from L2 first unless `fromL2` is false) as the one in flight, and keeps its result. */
+function load<T>(name: string, loader: () => Promise<T>, options: CacheOptions, fromL2: boolean): Promise<T> {
   const tags = options.tags ?? [];
   const generation = generationOf(name, tags);
-  const load = (async () => {
-    const fromL2 = options.local ? undefined : await readL2(name, tags);
-    if (fromL2 !== undefined && generationOf(name, tags) === generation) {
+  const loading = (async () => {
+    const l2 = fromL2 && !options.local ? await readL2(name, tags) : undefined;
+    if (l2 !== undefined && generationOf(name, tags) === generation) {
       metrics.cacheRequests.inc({ namespace: namespace(name), result: "l2" });
-      remember(fromL2.value, fromL2.json);
-      setL1(name, fromL2.value, options, fromL2.json);
-      return fromL2.value as T;
+      remember(l2.value, l2.json);
+      setL1(name, l2.value, options, l2.json);
+      return l2.value as T;
     }
     metrics.cacheRequests.inc({ namespace: namespace(name), result: "miss" });
     const end = metrics.operationDuration.startTimer({ operation: namespace(name) });
@@ -290,10 +291,28 @@ export async function cached<T>(name: string, loader: () => Promise<T>, options:
     if (current && value !== undefined && value !== null) writeBehind(name, value, options);
     return value;
   })().finally(() => {
-    if (cache.inflight.get(name) === load) cache.inflight.delete(name);
+    if (cache.inflight.get(name) === loading) cache.inflight.delete(name);
   });
-  cache.inflight.set(name, load);
-  return load;
+  cache.inflight.set(name, loading);
+  return loading;
+}
+
+/** L1 -> L2 -> loader; concurrent misses for one key share one load; fills never block the answer. */
+export async function cached<T>(name: string, loader: () => Promise<T>, options: CacheOptions = {}): Promise<T> {
+  const hit = cache.l1.get(name);
+  if (hit) {
+    metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
+    // Past its fresh life: reloaded from the loader, not from an L2 copy about as old as this one.
+    if (hit.freshUntil < Date.now() && !cache.inflight.has(name)) {
+      load(name, loader, options, false).catch((error: unknown) =>
+        log.warn({ err: error, name }, "refreshing a stale cache entry failed; it is served until it expires"),
+      );
+    }
+    return hit.value as T;
+  }
+  const running = cache.inflight.get(name);
+  if (running) return running as Promise<T>;
+  return load(name, loader, options, true);
 }
 
 function dropLocal(target: Cache, keys: readonly string[], tags: readonly string[]): void {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { cached, invalidateAll } from "@/lib/cache/tiered-cache";
 import { type CacheInstance, startCacheInstance } from "@/tests/support/cache-instance";
 import { type RedisServer, startRedisServer } from "@/tests/support/redis-server";
@@ -26,6 +26,37 @@ describe("tiered cache: single flight", () => {
     await expect.poll(() => loads).toBe(2);
     release("twice");
     expect(await again).toBe("twice");
+  });
+});
+
+describe("tiered cache: stale while revalidate", () => {
+  it("answers an entry past its fresh life at once and reloads it behind the answer, once", async () => {
+    const name = `test:${randomUUID()}`;
+    const options = { ttlSeconds: 30, staleSeconds: 30 };
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      expect(await cached(name, async () => "first", options)).toBe("first");
+      vi.setSystemTime(Date.now() + 31_000);
+      let loads = 0;
+      let release: (value: string) => void = () => undefined;
+      const loader = () => {
+        loads += 1;
+        return new Promise<string>((resolve) => (release = resolve));
+      };
+      expect(await cached(name, loader, options)).toBe("first");
+      expect(await cached(name, loader, options)).toBe("first");
+      expect(loads).toBe(1);
+      release("second");
+      await expect.poll(() => cached(name, loader, options)).toBe("second");
+      expect(loads).toBe(1);
+      await invalidateAll({ keys: [name] });
+      const again = cached(name, loader, options);
+      await expect.poll(() => loads).toBe(2);
+      release("third");
+      expect(await again).toBe("third");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
