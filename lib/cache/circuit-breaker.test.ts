@@ -47,9 +47,12 @@ describe("CircuitBreaker", () => {
     expect(await instance.run(failing, "fallback")).toBe("fallback");
     expect(instance.open).toBe(true);
     advance(999);
+    expect(instance.skipping).toBe(true);
     expect(await instance.run(working, "fallback")).toBe("fallback");
     advance(1);
+    expect(instance.skipping).toBe(false);
     expect(await instance.run(working, "fallback")).toBe("value");
+    expect(instance.skipping).toBe(false);
     expect(instance.open).toBe(false);
     expect(changes).toEqual([true, false]);
   });
@@ -60,6 +63,7 @@ describe("CircuitBreaker", () => {
     advance(1_000);
     let release: (value: string) => void = () => undefined;
     const probe = instance.run(() => new Promise<string>((resolve) => (release = resolve)), "fallback");
+    expect(instance.skipping).toBe(true);
     expect(await instance.run(working, "fallback")).toBe("fallback");
     release("probed");
     expect(await probe).toBe("probed");

@@ -18,19 +18,25 @@ export class CircuitBreaker {
     return this.openedAt !== null;
   }
 
+  /** Whether `run` would skip its operation now: open, and not yet time for a probe (or one is running). */
+  get skipping(): boolean {
+    return this.openedAt !== null && (this.probing || this.now() - this.openedAt < this.options.cooldownMs);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   /** The operation's result, or `fallback` when the circuit is open or the operation fails. */
   async run<T, F>(operation: () => Promise<T>, fallback: F): Promise<T | F> {
-    const now = this.options.now ?? Date.now;
-    if (this.openedAt !== null) {
-      if (this.probing || now() - this.openedAt < this.options.cooldownMs) return fallback;
-      this.probing = true;
-    }
+    if (this.skipping) return fallback;
+    if (this.openedAt !== null) this.probing = true;
     try {
       const result = await operation();
       this.succeeded();
       return result;
     } catch {
-      this.failed(now());
+      this.failed(this.now());
       return fallback;
     } finally {
       this.probing = false;

@@ -217,7 +217,8 @@ function l2Trusted(name: string, tags: readonly string[]): boolean {
 }
 
 async function readL2(name: string, tags: readonly string[]): Promise<{ value: unknown; json: string } | undefined> {
-  if (!cache.reads || !l2Trusted(name, tags)) return undefined;
+  // While the circuit is open a miss goes straight to the loader, without waiting a turn for a batch.
+  if (!cache.reads || cache.breaker.skipping || !l2Trusted(name, tags)) return undefined;
   const json = await cache.reads.load(name);
   if (json === null) return undefined;
   try {
