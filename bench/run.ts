@@ -306,19 +306,22 @@ async function main(): Promise<void> {
   const pastL1 = verifyPastL1(hot, batches, 20_000);
   const max = await run(oursRedis, "verify past L1, closed loop", pastL1);
   const rate = Math.max(1, Math.round(max.rps * 0.5));
-  const before = await run(oursRedis, "Redis up", pastL1, { rate });
+  // A 15 s P99 here moves by 5-10 ms between identical runs, as much as the change under test may: three times as
+  // many samples for each side of the comparison.
+  const killRun = { rate, seconds: seconds * 3 };
+  const before = await run(oursRedis, "Redis up", pastL1, killRun);
   const probeUp = await probeL2(oursRedis, peer);
   // Each change happens under load, a moment into its run, so the run includes the transition.
-  const moment = Math.min(1_000, (seconds * 1000) / 3);
+  const moment = Math.min(1_000, (killRun.seconds * 1000) / 3);
   const killing = delay(moment).then(() => redis.kill());
-  const during = await run(oursRedis, "Redis killed", pastL1, { rate });
+  const during = await run(oursRedis, "Redis killed", pastL1, killRun);
   await killing;
   const probeDown = await probeL2(oursRedis, peer);
   // Probed from the moment Redis answers again, while the run goes on.
   const resuming = delay(moment)
     .then(() => redis.restart())
     .then(() => l2Resumes(oursRedis, peer, performance.now()));
-  const after = await run(oursRedis, "Redis restarted", pastL1, { rate });
+  const after = await run(oursRedis, "Redis restarted", pastL1, killRun);
   const resumed = await resuming;
   const probeAfter = resumed.hits;
   const failed = probeFailures ? `; ${probeFailures} probe requests failed` : "";
