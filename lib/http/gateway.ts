@@ -208,13 +208,14 @@ export function createGateway(handle: Handler): Handler {
       if (verification === null) return sendPage(request, response, 404, unknownTokenPage);
     }
     const digitalLink = pathname.match(digitalLinkPath);
-    if (
-      digitalLink &&
+    if (digitalLink) {
       // A failed lookup is not an unknown batch: Next renders the page and reports what went wrong.
-      (await findTokenByGs1(digitalLink[1] ?? "", decodeURIComponent(digitalLink[2] ?? "")).catch(() => undefined)) ===
-        null
-    ) {
-      return sendPage(request, response, 404, unknownTokenPage);
+      const tokenId = await findTokenByGs1(digitalLink[1] ?? "", decodeURIComponent(digitalLink[2] ?? "")).catch(
+        () => undefined,
+      );
+      if (tokenId === null) return sendPage(request, response, 404, unknownTokenPage);
+      // The page shows this token's verification: its tags let a CDN purge the page with it.
+      if (tokenId !== undefined) verification = await lookUp(tokenId);
     }
     if (verify || digitalLink) publicCache(response, verification ?? undefined);
     setClientAddress(request);

@@ -89,6 +89,8 @@ test.describe("the consumer verification page, with JavaScript off", () => {
     for (const path of [`/01/04006381333931/10/${lot}`, `/01/4006381333931/10/${lot}`, `/verify/${batch.tokenId}`]) {
       const response = await page.goto(path);
       expect(response?.status(), path).toBe(200);
+      // Both links carry the token's cache tags, so a change to the batch purges either from a CDN.
+      expect(response?.headers()["cache-tag"], path).toMatch(new RegExp(`^token-${batch.tokenId},crop-`));
       await expect(verdict(page)).toHaveText("Verified");
       await expect(page.getByText(`batch #${batch.tokenId}`)).toBeVisible();
     }
