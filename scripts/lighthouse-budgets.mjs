@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,7 +42,30 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function startServer() {
+// Fixed ports this high sit in Linux's ephemeral range, where a client connection may already hold one. Both probes
+// stay open until both have a port, so the two differ.
+/** @returns {Promise<[number, number]>} */
+async function twoFreePorts() {
+  const probes = [createServer(), createServer()];
+  const ports = await Promise.all(
+    probes.map(
+      (probe) =>
+        /** @type {Promise<number>} */ (
+          new Promise((resolve, reject) => {
+            probe.once("error", reject);
+            probe.listen(0, "127.0.0.1", () =>
+              resolve(/** @type {import("node:net").AddressInfo} */ (probe.address()).port),
+            );
+          })
+        ),
+    ),
+  );
+  await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
+  return [ports[0] ?? 0, ports[1] ?? 0];
+}
+
+/** @param {{ db: number; chain: number }} ports */
+function startServer(ports) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "greenledger-budgets-"));
   const child = spawn("npm", ["run", "serve"], {
     cwd: ROOT,
@@ -59,8 +83,8 @@ function startServer() {
       DEMO_DATA: "true",
       PORT: String(PORT),
       HOST: "127.0.0.1",
-      EMBEDDED_DB_PORT: "54700",
-      EMBEDDED_CHAIN_PORT: "58800",
+      EMBEDDED_DB_PORT: String(ports.db),
+      EMBEDDED_CHAIN_PORT: String(ports.chain),
       PUBLIC_BASE_URL: `http://localhost:${PORT}`,
       DEMO_BATCHES: "300",
       LOG_LEVEL: "warn",
@@ -153,7 +177,8 @@ const firstLoad = new Map(
     return [page.route, chunks && { bytes: gzipBytes(chunks), markers: markersIn(chunks) }];
   }),
 );
-const server = startServer();
+const [db, chain] = await twoFreePorts();
+const server = startServer({ db, chain });
 /** @type {{ route: string, url: string, metric: string, median: number | null, runs: number[], budget: string, pass: boolean, note?: string }[]} */
 const results = [];
 let chrome;
