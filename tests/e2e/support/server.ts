@@ -3,8 +3,9 @@
 const base = Number(process.env.E2E_PORT_BASE ?? 0);
 export const PORT = 3100 + base;
 export const HOST = "127.0.0.1";
-export const EMBEDDED_DB_PORT = 54339 + base;
-export const EMBEDDED_CHAIN_PORT = 58539 + base;
+// Below Linux's ephemeral range (32768-60999), where a client connection could already hold a fixed port.
+export const EMBEDDED_DB_PORT = 15339 + base;
+export const EMBEDDED_CHAIN_PORT = 15539 + base;
 export const BASE_URL = `http://${HOST}:${PORT}`;
 // The SIWE domain is the host of PUBLIC_BASE_URL, which need not be the address the client connects to.
 export const PUBLIC_BASE_URL = `http://localhost:${PORT}`;
