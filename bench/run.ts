@@ -44,6 +44,11 @@ const batches = positive("batches", flags.batches ?? "1000000");
 const seconds = positive("seconds", flags.seconds ?? (flags.quick ? "3" : "15"));
 const warmSeconds = flags.quick ? 1 : 3;
 const connections = positive("connections", flags.connections);
+// Pages take far longer than API calls: a short run would end before most of the 64 connections' first answers.
+const journeySeconds = Math.max(seconds, 10);
+// A 15 s P99 here moves by 5-10 ms between identical runs, as much as the Redis kill's target allows: three times as
+// many samples for each side of that comparison.
+const killSeconds = seconds * 3;
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const sharedRedis = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 // Cold tokens differ from run to run, so a reused database's page cache does not hold this run's cold set.
@@ -214,8 +219,7 @@ async function main(): Promise<void> {
   // More cursors than a run sends requests: no page is asked for twice, so none comes from the cache.
   const anyDepth = searchAnyDepth(await database.randomCursors(200_000));
   const oursAnyDepth = await run(ours, "search at any depth, uncached", anyDepth);
-  // Pages take far longer than API calls: a short run would end before most of the 64 connections' first answers.
-  const oursJourney = await run(ours, "mixed journey", journey(hot), { seconds: Math.max(seconds, 10) });
+  const oursJourney = await run(ours, "mixed journey", journey(hot), { seconds: journeySeconds });
   await stopLast();
 
   say("starting the limit (bare node:http) ...");
@@ -306,9 +310,7 @@ async function main(): Promise<void> {
   const pastL1 = verifyPastL1(hot, batches, 20_000);
   const max = await run(oursRedis, "verify past L1, closed loop", pastL1);
   const rate = Math.max(1, Math.round(max.rps * 0.5));
-  // A 15 s P99 here moves by 5-10 ms between identical runs, as much as the change under test may: three times as
-  // many samples for each side of the comparison.
-  const killRun = { rate, seconds: seconds * 3 };
+  const killRun = { rate, seconds: killSeconds };
   const before = await run(oursRedis, "Redis up", pastL1, killRun);
   const probeUp = await probeL2(oursRedis, peer);
   // Each change happens under load, a moment into its run, so the run includes the transition.
@@ -426,7 +428,7 @@ if (rows.length) {
     `- Command: \`${command}\``,
     `- Machine: ${machineLine}`,
     `- Seeding: ${seeding}`,
-    `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up; load generator: autocannon 9 in the bench process on the same machine`,
+    `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s); load generator: autocannon 9 in the bench process on the same machine`,
     "",
     table(rows),
     "",
