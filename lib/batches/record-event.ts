@@ -72,6 +72,15 @@ export async function recordEvent(
     if (!mayAct(input.action, actor, batch)) {
       throw new ApiError("forbidden", `You may not ${input.action} this batch.`);
     }
+    // The state first: a request that lost a race to a concurrent one learns the batch moved on (409), not that
+    // its own time stamp, taken a moment before the winner's, falls before the winner's event.
+    const to = nextState(input.action, batch.currentState);
+    if (to === null) {
+      throw new ApiError(
+        "invalid_transition",
+        `A batch that is ${stateName(batch.currentState).replace("_", " ")} cannot be ${PAST_TENSE[input.action]}.`,
+      );
+    }
     const last = await tx.batchEvent.findFirst({
       where: { tokenId: id },
       orderBy: { eventTime: "desc" },
@@ -81,13 +90,6 @@ export async function recordEvent(
       throw new ApiError("bad_request", "An event cannot be dated before the batch's last recorded event.", [
         { path: "eventTime", message: `Must be at or after ${last.eventTime.toISOString()}` },
       ]);
-    }
-    const to = nextState(input.action, batch.currentState);
-    if (to === null) {
-      throw new ApiError(
-        "invalid_transition",
-        `A batch that is ${stateName(batch.currentState).replace("_", " ")} cannot be ${PAST_TENSE[input.action]}.`,
-      );
     }
     const changed = await tx.cropBatch.updateMany({
       where: { tokenId: id, currentState: batch.currentState, ownerAddress: batch.ownerAddress },

@@ -299,6 +299,16 @@ describe("POST /api/crop-batches/{tokenId}/events", () => {
     });
   });
 
+  it("tells a shipment that lost the race that the batch moved on (409), even when stamped before the winner's", async () => {
+    const tokenId = await harvested();
+    const stampedFirst = new Date(Date.now() - 60_000).toISOString();
+    expect((await act(tokenId, farmer, { action: "ship" })).status).toBe(201);
+    const late = await act(tokenId, farmer, { action: "ship", eventTime: stampedFirst });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe("invalid_transition");
+    await expectUnchanged(tokenId, 1, 2);
+  });
+
   it("lets only one of 10 concurrent shipments with different transporters win", async () => {
     const tokenId = await harvested();
     const carriers = await Promise.all(Array.from({ length: 10 }, () => userWithRole("transporter")));
@@ -307,7 +317,9 @@ describe("POST /api/crop-batches/{tokenId}/events", () => {
     );
     const winners = responses.filter((r) => r.status === 201);
     expect(winners).toHaveLength(1);
-    expect(responses.filter((r) => r.status === 409)).toHaveLength(9);
+    // The losers' statuses and bodies in one assertion, so a failure says what they were answered instead.
+    const losers = responses.filter((r) => r.status !== 201).map((r) => [r.status, r.body.error?.code]);
+    expect(losers).toEqual(Array(9).fill([409, expect.stringMatching(/^(conflict|invalid_transition)$/)]));
     const batch = await row(tokenId);
     expect(batch.custodianAddress && getAddress(batch.custodianAddress)).toBe(winners[0]?.body.custodianAddress);
     await expectUnchanged(tokenId, 1, 2);
