@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Redis } from "ioredis";
-import { buildIfStale, type Child, freePort, start, waitReady } from "@/bench/processes";
+import { buildIfStale, type Child, start, waitReady } from "@/bench/processes";
 import { BENCH_CHAIN_ID } from "@/bench/seed";
+import { freePort, freePorts } from "@/scripts/free-port.mjs";
 
 export type Server = { name: string; base: string; child: Child };
 
@@ -97,7 +98,7 @@ export async function startOurs(
   },
 ): Promise<OurServer> {
   buildIfStale("GreenLedger", ".next/BUILD_ID", OUR_SOURCES, "npm", ["run", "build"]);
-  const [port, chainPort, embeddedDbPort] = [await freePort(), await freePort(), await freePort()];
+  const [port = 0, chainPort = 0, embeddedDbPort = 0] = await freePorts(3);
   const overrides = benchEnvOverrides();
   const child = start(name, process.execPath, ["--import", "tsx", "server.ts"], {
     env: {

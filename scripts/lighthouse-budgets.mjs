@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as chromeLauncher from "chrome-launcher";
 import lighthouse from "lighthouse";
+import { freePorts } from "./free-port.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PORT = 3500;
@@ -40,28 +40,6 @@ function median(values) {
 /** @param {number} ms */
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// Fixed ports this high sit in Linux's ephemeral range, where a client connection may already hold one. Both probes
-// stay open until both have a port, so the two differ.
-/** @returns {Promise<[number, number]>} */
-async function twoFreePorts() {
-  const probes = [createServer(), createServer()];
-  const ports = await Promise.all(
-    probes.map(
-      (probe) =>
-        /** @type {Promise<number>} */ (
-          new Promise((resolve, reject) => {
-            probe.once("error", reject);
-            probe.listen(0, "127.0.0.1", () =>
-              resolve(/** @type {import("node:net").AddressInfo} */ (probe.address()).port),
-            );
-          })
-        ),
-    ),
-  );
-  await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
-  return [ports[0] ?? 0, ports[1] ?? 0];
 }
 
 /** @param {{ db: number; chain: number }} ports */
@@ -177,7 +155,7 @@ const firstLoad = new Map(
     return [page.route, chunks && { bytes: gzipBytes(chunks), markers: markersIn(chunks) }];
   }),
 );
-const [db, chain] = await twoFreePorts();
+const [db = 0, chain = 0] = await freePorts(2);
 const server = startServer({ db, chain });
 /** @type {{ route: string, url: string, metric: string, median: number | null, runs: number[], budget: string, pass: boolean, note?: string }[]} */
 const results = [];

@@ -8,36 +8,17 @@ function declaredTooLarge(contentLength: string | null | undefined, maxBytes: nu
   if (Number(contentLength ?? "0") > maxBytes) throw tooLarge(maxBytes);
 }
 
-async function readBytes(request: Request, maxBytes: number): Promise<Buffer> {
-  declaredTooLarge(request.headers.get("content-length"), maxBytes);
-  if (!request.body) return Buffer.alloc(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
+// A web Request's body and a node:http request are both async iterables of byte chunks. Leaving the loop early
+// cancels the stream.
+async function readBytes(chunks: AsyncIterable<Uint8Array> | null, maxBytes: number): Promise<Buffer> {
+  const read: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
-// The same limits for a request that never became a web Request (the gateway in server.ts).
-async function readIncomingBytes(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  declaredTooLarge(request.headers["content-length"], maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
+  for await (const chunk of chunks ?? []) {
     size += chunk.byteLength;
     if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
+    read.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(read);
 }
 
 function tooLarge(maxBytes: number) {
@@ -76,7 +57,8 @@ export async function readJson<S extends z.ZodType>(
   maxBytes = MAX_BODY_BYTES,
 ): Promise<z.infer<S>> {
   requireJson(request.headers.get("content-type"));
-  return parseJsonBytes(await readBytes(request, maxBytes), schema);
+  declaredTooLarge(request.headers.get("content-length"), maxBytes);
+  return parseJsonBytes(await readBytes(request.body as AsyncIterable<Uint8Array> | null, maxBytes), schema);
 }
 
 /** readJson for a node:http request: the same checks in the same order, so the same answers. */
@@ -86,7 +68,8 @@ export async function readIncomingJson<S extends z.ZodType>(
   maxBytes = MAX_BODY_BYTES,
 ): Promise<z.infer<S>> {
   requireJson(request.headers["content-type"]);
-  return parseJsonBytes(await readIncomingBytes(request, maxBytes), schema);
+  declaredTooLarge(request.headers["content-length"], maxBytes);
+  return parseJsonBytes(await readBytes(request, maxBytes), schema);
 }
 
 // PostgreSQL cannot store NUL, and hashing (RFC 8785) refuses lone surrogates: refuse both here, not deep inside.

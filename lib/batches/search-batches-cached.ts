@@ -8,8 +8,9 @@ import { env } from "@/lib/env.mjs";
 
 /**
  * Every page of a search, the later ones too: visitors who scroll one query follow the same cursors. Kept for
- * SEARCH_CACHE_SECONDS, then answered as long again while it reloads, and dropped at once on any batch change. Later pages stay in this instance's memory, which bounds
- * them by size: in Redis each would join the `search` tag's set until the next change.
+ * SEARCH_CACHE_SECONDS, then answered as long again while it reloads, and dropped at once on any batch change.
+ * Later pages stay in this instance's memory, which bounds them by size: in Redis each would join the `search` tag's
+ * set until the next change.
  */
 export function searchBatchesCached(input: SearchInput): Promise<SearchResult> {
   if (env.SEARCH_CACHE_SECONDS === 0) return searchBatches(input);

@@ -10,12 +10,11 @@ export async function findTokenByGs1(rawGtin: string, rawLot: string): Promise<n
   const gtin = gtinSchema.safeParse(rawGtin);
   const lot = lotSchema.safeParse(rawLot);
   if (!gtin.success || !lot.success) return null;
-  const tokenId = await cached(`gs1:${gtin.data}:${lot.data}`, async () => {
+  return cached(`gs1:${gtin.data}:${lot.data}`, async () => {
     const batch = await dbRead.cropBatch.findFirst({
       where: { gtin: gtin.data, lot: lot.data },
       select: { tokenId: true },
     });
     return batch ? Number(batch.tokenId) : null;
   });
-  return tokenId ?? null;
 }

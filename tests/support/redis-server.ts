@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
+import { freePort } from "@/scripts/free-port.mjs";
 
 export type RedisServer = {
   url: string;
@@ -13,14 +13,6 @@ export type RedisServer = {
   resume(): void;
   stop(): Promise<void>;
 };
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function launch(port: number): Promise<ChildProcess> {
   const child = spawn(
