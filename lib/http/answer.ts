@@ -1,0 +1,11 @@
+import type http from "node:http";
+
+// What Next adds to every App Router answer; the e2e check compares both paths' headers, so a change shows there.
+export const NEXT_VARY = "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch";
+
+/** A web Response (a route's error answer) written to a node:http response, with Next's Vary. */
+export async function sendWebResponse(response: http.ServerResponse, answer: Response): Promise<void> {
+  const body = Buffer.from(await answer.arrayBuffer());
+  response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), vary: NEXT_VARY });
+  response.end(body);
+}
