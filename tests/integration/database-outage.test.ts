@@ -31,7 +31,15 @@ beforeAll(async () => {
   app = await load();
 });
 
+// Processes of the test's cluster that a test stopped with SIGSTOP: resumed even when that test fails.
+let frozen: number[] = [];
+const thaw = () => {
+  for (const pid of frozen) process.kill(pid, "SIGCONT");
+  frozen = [];
+};
+
 afterAll(async () => {
+  thaw();
   await app?.database.closeDatabase();
   await cluster.destroy();
 });
@@ -106,7 +114,7 @@ describe("while PostgreSQL is down", () => {
       (row) => row.pid,
     );
     const postmaster = Number((await readFile(path.join(server.dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
-    const frozen = [postmaster, ...pids];
+    frozen = [postmaster, ...pids];
     for (const pid of frozen) process.kill(pid, "SIGSTOP");
     try {
       const started = Date.now();
@@ -116,7 +124,7 @@ describe("while PostgreSQL is down", () => {
       // The pool would wait 10 s for a connection; the probe gives up after 2 s.
       expect(Date.now() - started).toBeLessThan(4_000);
     } finally {
-      for (const pid of frozen) process.kill(pid, "SIGCONT");
+      thaw();
     }
   });
 });
