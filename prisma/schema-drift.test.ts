@@ -2,10 +2,19 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "@/lib/db/migrate";
+import { pgCluster } from "@/tests/support/pg-cluster";
 import { createScratchDatabase } from "@/tests/support/scratch-database";
 import { executeSql, migrationDrift } from "./schema-engine";
 
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+// Without TEST_DATABASE_URL, a cluster of its own: never whatever happens to listen on PostgreSQL's default port.
+async function adminUrl(): Promise<string> {
+  if (process.env.TEST_DATABASE_URL) return process.env.TEST_DATABASE_URL;
+  const cluster = pgCluster();
+  afterAll(() => cluster.destroy());
+  return (await cluster.start()).url;
+}
+
+const ADMIN_URL = await adminUrl();
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
 const schema = await readFile(new URL("./schema.prisma", import.meta.url), "utf8");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { readJson } from "@/lib/api/body";
+import { DISCARD_MAX_BYTES, readJson } from "@/lib/api/body";
 import { ApiError } from "@/lib/api/errors";
 
 const schema = z.object({ name: z.string() }).strict();
@@ -40,5 +40,14 @@ describe("readJson", () => {
       expect(error.toBody().error.code).toBe("bad_request");
       expect(error.fields?.length).toBeGreaterThan(0);
     }
+  });
+
+  it("reads an oversize body to its end when that is within the discard bound, else refuses it with Connection: close", async () => {
+    const body = (bytes: number) => JSON.stringify({ name: "x".repeat(bytes) });
+    const drained = await failure(readJson(request(body(100)), schema, 50));
+    expect(drained.headers).toEqual({});
+    const dropped = await failure(readJson(request(body(DISCARD_MAX_BYTES + 100)), schema, 50));
+    expect(dropped.toBody().error.code).toBe("bad_request");
+    expect(dropped.headers).toEqual({ connection: "close" });
   });
 });

@@ -1,30 +1,41 @@
 import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
-import { badRequest, fromZodError } from "@/lib/api/errors";
+import { ApiError, badRequest, fromZodError } from "@/lib/api/errors";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * How much of a refused body is read and thrown away so the connection can carry the next request. A longer body is
+ * answered with `Connection: close` instead.
+ */
+export const DISCARD_MAX_BYTES = 1024 * 1024;
 
 function declaredTooLarge(contentLength: string | null | undefined, maxBytes: number): void {
-  if (Number(contentLength ?? "0") > maxBytes) throw tooLarge(maxBytes);
+  const declared = Number(contentLength ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes, declared - maxBytes > DISCARD_MAX_BYTES);
 }
 
-// A web Request's body and a node:http request are both async iterables of byte chunks. Leaving the loop early
-// cancels the stream.
+// A web Request's body and a node:http request are both async iterables of byte chunks. Past maxBytes the rest is
+// still read (and dropped), so the next request on the connection can be parsed.
 async function readBytes(chunks: AsyncIterable<Uint8Array> | null, maxBytes: number): Promise<Buffer> {
   const read: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of chunks ?? []) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    read.push(chunk);
+    if (size > maxBytes + DISCARD_MAX_BYTES) throw tooLarge(maxBytes, true);
+    if (size <= maxBytes) read.push(chunk);
   }
+  if (size > maxBytes) throw tooLarge(maxBytes, false);
   return Buffer.concat(read);
 }
 
-function tooLarge(maxBytes: number) {
-  return badRequest(`The body is larger than ${maxBytes} bytes.`, [
-    { path: "(body)", message: `Larger than ${maxBytes} bytes` },
-  ]);
+/** `close`: the rest of the body will not be read, so the connection cannot be used again. */
+function tooLarge(maxBytes: number, close: boolean) {
+  return new ApiError(
+    "bad_request",
+    `The body is larger than ${maxBytes} bytes.`,
+    [{ path: "(body)", message: `Larger than ${maxBytes} bytes` }],
+    close ? { connection: "close" } : {},
+  );
 }
 
 function requireJson(contentType: string | null | undefined): void {
@@ -69,7 +80,9 @@ export async function readIncomingJson<S extends z.ZodType>(
 ): Promise<z.infer<S>> {
   requireJson(request.headers["content-type"]);
   declaredTooLarge(request.headers["content-length"], maxBytes);
-  return parseJsonBytes(await readBytes(request, maxBytes), schema);
+  // Left early (a body over the bound), the default iterator would destroy the request and with it the socket,
+  // before the 400 is written.
+  return parseJsonBytes(await readBytes(request.iterator({ destroyOnReturn: false }), maxBytes), schema);
 }
 
 // PostgreSQL cannot store NUL, and hashing (RFC 8785) refuses lone surrogates: refuse both here, not deep inside.

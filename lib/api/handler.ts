@@ -1,8 +1,10 @@
+import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/api/database-unavailable";
 import { ApiError } from "@/lib/api/errors";
 import { consumeRateLimit } from "@/lib/api/rate-limit";
 import { readSession } from "@/lib/auth/session";
 import type { Role } from "@/lib/generated/prisma/enums";
 import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics/metrics";
 import { getUser } from "@/lib/users/get-user";
 import type { UserDto } from "@/lib/users/sign-in-user";
 
@@ -13,11 +15,20 @@ type AuthedContext<P> = Context<P> & { user: UserDto };
 
 type RouteContext<P> = { params: Promise<P> };
 
+function toResponse(error: ApiError): Response {
+  return Response.json(error.toBody(), { status: error.status, headers: error.headers });
+}
+
 export function errorResponse(error: unknown): Response {
-  if (error instanceof ApiError) return Response.json(error.toBody(), { status: error.status, headers: error.headers });
+  if (error instanceof ApiError) return toResponse(error);
+  // The database being away is not a bug: 503 with Retry-After, which clients (the farmer app's outbox) retry.
+  if (isDatabaseUnavailable(error)) {
+    metrics.errors.inc({ kind: "database_unavailable" });
+    log.warn({ err: error }, "database unavailable");
+    return toResponse(databaseUnavailable());
+  }
   log.error({ err: error }, "unhandled error in route handler");
-  const internal = new ApiError("internal_error", "Something went wrong on our side. Please try again.");
-  return Response.json(internal.toBody(), { status: 500 });
+  return toResponse(new ApiError("internal_error", "Something went wrong on our side. Please try again."));
 }
 
 async function authenticate(request: Request, access: Exclude<Access, "public">): Promise<UserDto> {

@@ -7,19 +7,32 @@ export type Health = {
   status: "ok" | "degraded" | "down";
   database: { status: "up" | "down"; engine: "embedded-pglite" | "postgresql"; latencyMs: number | null };
   cache: { status: "up" | "down"; kind: "memory" | "redis" };
-  chain: ChainStatus;
+  /** null while the database is down: the indexer's cursor and the relayer's queue live there. */
+  chain: ChainStatus | null;
 };
 
-export async function getHealth(): Promise<Health> {
-  const started = performance.now();
-  const databaseUp = await dbRead.$queryRaw`SELECT 1`.then(
+/** A database that does not answer a probe within this long counts as down (the pool would wait 10 s to connect). */
+export const DATABASE_PROBE_TIMEOUT_MS = 2_000;
+
+function databaseAnswers(): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(resolve, DATABASE_PROBE_TIMEOUT_MS, false);
+  });
+  const probe = dbRead.$queryRaw`SELECT 1`.then(
     () => true,
     () => false,
   );
+  return Promise.race([probe, timedOut]).finally(() => clearTimeout(timer));
+}
+
+export async function getHealth(): Promise<Health> {
+  const started = performance.now();
+  const databaseUp = await databaseAnswers();
   const latencyMs = databaseUp ? Math.round((performance.now() - started) * 100) / 100 : null;
-  const [cacheUp, chain] = await Promise.all([pingCache(), getChainStatus()]);
+  const [cacheUp, chain] = await Promise.all([pingCache(), databaseUp ? getChainStatus() : null]);
   return {
-    status: !databaseUp ? "down" : cacheUp && chain.status === "up" ? "ok" : "degraded",
+    status: !databaseUp ? "down" : cacheUp && chain?.status === "up" ? "ok" : "degraded",
     database: {
       status: databaseUp ? "up" : "down",
       engine: env.database.embedded ? "embedded-pglite" : "postgresql",

@@ -54,7 +54,7 @@ function createMetrics() {
     }),
     errors: new Counter({
       name: "gl_errors_total",
-      help: "Errors by kind: http_5xx, redis, purge.",
+      help: "Errors by kind: http_5xx, redis, purge, database_unavailable (a request answered 503 while the database was away).",
       labelNames: ["kind"] as const,
       registers,
     }),

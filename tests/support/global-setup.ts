@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
@@ -30,6 +31,10 @@ export default async function setup(_project: TestProject) {
     delete process.env.DATABASE_URL;
   }
   await migrate(url);
+  // No chain runs in this suite: its port is one held here that drops every connection, not the default 58545,
+  // where a GreenLedger started from another folder may be listening.
+  const noChain = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => noChain.listen(0, "127.0.0.1", resolve));
 
   Object.assign(process.env, {
     NODE_ENV: "test",
@@ -42,6 +47,7 @@ export default async function setup(_project: TestProject) {
     DB_POOL_READ_MAX: "10",
     DB_POOL_ANALYTICS_MAX: "2",
     REDIS_KEY_PREFIX: redisPrefix,
+    EMBEDDED_CHAIN_PORT: String((noChain.address() as AddressInfo).port),
   });
   if (process.env.TEST_REDIS_URL) {
     assertLocal(process.env.TEST_REDIS_URL);
@@ -57,6 +63,7 @@ export default async function setup(_project: TestProject) {
       if (keys.length) await redis.del(...keys);
       redis.disconnect();
     }
+    await new Promise((resolve) => noChain.close(resolve));
     await scratch?.drop();
     await embedded?.stop();
     rmSync(dataDir, { recursive: true, force: true });
