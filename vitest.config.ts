@@ -51,6 +51,18 @@ export default defineConfig({
       },
       {
         resolve: { alias },
+        test: {
+          name: "crash",
+          include: ["tests/crash/**/*.test.ts"],
+          environment: "node",
+          // Shared with the server the test starts, so the test can sign its session cookie.
+          env: { LOG_LEVEL: "silent", SESSION_SECRET: "greenledger-crash-test-session-secret-0001" },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        resolve: { alias },
         test: { name: "schema", include: ["prisma/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
       },
     ],

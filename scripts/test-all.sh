@@ -45,8 +45,11 @@ else
   step "TEST_DATABASE_URL is not set: skipping the real PostgreSQL/Redis pass (CI sets it)"
 fi
 
-step "end to end: production build in Chromium"
+step "production build; crash: idempotent creates across a PostgreSQL kill -9 (a cluster of the test's own)"
 npm run build
+npx vitest run --project crash
+
+step "end to end: the production build in Chromium"
 npx playwright test
 
 step "frontend budgets: Lighthouse on the production build"

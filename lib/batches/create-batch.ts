@@ -6,13 +6,22 @@ import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import type { CreateBatchInput } from "@/lib/batches/schema";
 import { db } from "@/lib/db/client";
 import { buildEpcisEvent } from "@/lib/epcis/event";
+import type { Prisma } from "@/lib/generated/prisma/client";
+import type { Transaction } from "@/lib/idempotency/with-idempotency";
 
 export type CreateBatchResult = { batch: BatchDto; created: boolean };
 
 const UTC = "+00:00";
 
-/** Creates the batch once per client id; a retry with the same record returns the first batch. */
-export async function createBatch(input: CreateBatchInput, owner: string): Promise<CreateBatchResult> {
+/**
+ * Creates the batch once per client id; a retry with the same record returns the first batch. Its writes run in
+ * `transaction` (an idempotent request's holds the key too).
+ */
+export async function createBatch(
+  input: CreateBatchInput,
+  owner: string,
+  transaction: Transaction<CreateBatchResult> = (work) => db.$transaction(work),
+): Promise<CreateBatchResult> {
   const farm = await db.farm.findUnique({ where: { id: input.farmId } });
   if (!farm)
     throw new ApiError("bad_request", "The farm does not exist.", [{ path: "farmId", message: "Unknown farm" }]);
@@ -32,7 +41,7 @@ export async function createBatch(input: CreateBatchInput, owner: string): Promi
     ...(input.gtin && input.lot ? { gtin: input.gtin, lot: input.lot } : {}),
   });
 
-  const inserted = await db.$transaction(async (tx) => {
+  const result = await transaction(async (tx) => {
     const rows = await tx.cropBatch.createManyAndReturn({
       data: [
         {
@@ -55,7 +64,7 @@ export async function createBatch(input: CreateBatchInput, owner: string): Promi
       skipDuplicates: true,
     });
     const batch = rows[0];
-    if (!batch) return null;
+    if (!batch) return { batch: await existingBatch(tx, input, owner, hash), created: false };
     const event = buildEpcisEvent({
       kind: "create",
       tokenId: batch.tokenId,
@@ -94,14 +103,20 @@ export async function createBatch(input: CreateBatchInput, owner: string): Promi
         eventHash: event.eventHash,
       },
     });
-    return batch;
+    return { batch: toBatchDto({ ...batch, farm }), created: true };
   });
+  if (result.created) await onBatchChanged(result.batch.tokenId);
+  return result;
+}
 
-  if (inserted) {
-    await onBatchChanged(inserted.tokenId);
-    return { batch: toBatchDto({ ...inserted, farm }), created: true };
-  }
-  const existing = await db.cropBatch.findUnique({ where: { clientId: input.clientId }, include: { farm: true } });
+/** The batch an earlier request created with this client id, if it is the same record from the same owner. */
+async function existingBatch(
+  tx: Prisma.TransactionClient,
+  input: CreateBatchInput,
+  owner: string,
+  hash: string,
+): Promise<BatchDto> {
+  const existing = await tx.cropBatch.findUnique({ where: { clientId: input.clientId }, include: { farm: true } });
   if (!existing && input.gtin && input.lot) {
     throw new ApiError("conflict", "Another batch already has this GTIN and lot.", [
       { path: "lot", message: "Already used with this GTIN" },
@@ -113,5 +128,5 @@ export async function createBatch(input: CreateBatchInput, owner: string): Promi
       { path: "clientId", message: `Already used on ${isoDate(existing.createdAt)}` },
     ]);
   }
-  return { batch: toBatchDto(existing), created: false };
+  return toBatchDto(existing);
 }

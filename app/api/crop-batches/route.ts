@@ -1,6 +1,6 @@
 import { parseWith, readJson } from "@/lib/api/body";
 import { route } from "@/lib/api/handler";
-import { createBatch } from "@/lib/batches/create-batch";
+import { type CreateBatchResult, createBatch } from "@/lib/batches/create-batch";
 import { listMyBatches, myBatchesQuerySchema } from "@/lib/batches/list-my-batches";
 import { createBatchSchema } from "@/lib/batches/schema";
 import { readIdempotencyKey, withIdempotency } from "@/lib/idempotency/with-idempotency";
@@ -8,19 +8,17 @@ import { readIdempotencyKey, withIdempotency } from "@/lib/idempotency/with-idem
 export const POST = route(["farmer", "admin"], async ({ request, user }) => {
   const key = readIdempotencyKey(request);
   const input = await readJson(request, createBatchSchema);
-  const create = async () => {
-    const { batch, created } = await createBatch(input, user.address);
-    return { status: created ? 201 : 200, body: batch };
-  };
+  const respond = ({ batch, created }: CreateBatchResult) => ({ status: created ? 201 : 200, body: batch });
   if (!key) {
-    const { status, body } = await create();
+    const { status, body } = respond(await createBatch(input, user.address));
     return Response.json(body, { status });
   }
   const { status, json, replayed } = await withIdempotency(
     user.address,
     key,
     { path: "POST /api/crop-batches", input },
-    create,
+    respond,
+    (transaction) => createBatch(input, user.address, transaction),
   );
   return new Response(json, {
     status,
