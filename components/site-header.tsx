@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { OutsideFarmerApp } from "./farmer/outside-farmer-app";
 
 const LINKS = [
   ["/marketplace", "Marketplace"],
@@ -6,10 +7,10 @@ const LINKS = [
   ["/signin", "Sign in"],
 ] as const;
 
-/** On every page: the skip link first in tab order, then the site's few destinations. */
+/** On every page but the farmer app's: the skip link first in tab order, then the site's few destinations. */
 export function SiteHeader() {
   return (
-    <>
+    <OutsideFarmerApp>
       <a className="skip-link" href="#main">
         Skip to main content
       </a>
@@ -29,6 +30,6 @@ export function SiteHeader() {
           </ul>
         </nav>
       </header>
-    </>
+    </OutsideFarmerApp>
   );
 }

@@ -6,11 +6,18 @@ import {
   type PrecacheEntry,
   type RouteMatchCallbackOptions,
   Serwist,
+  type SerwistPlugin,
   StaleWhileRevalidate,
 } from "serwist";
 import { SYNC_TAG } from "@/lib/offline/outbox";
 import { replayOutbox } from "@/lib/offline/replay";
-import { API_CACHE, OFFLINE_PAGE, PREFETCH_ROUTES, type PrefetchRoutesMessage } from "@/lib/offline/worker-messages";
+import {
+  API_CACHE,
+  FROM_CACHE_HEADER,
+  OFFLINE_PAGE,
+  PREFETCH_ROUTES,
+  type PrefetchRoutesMessage,
+} from "@/lib/offline/worker-messages";
 
 // TypeScript's WebWorker lib has no Background Sync types.
 interface SyncEvent extends ExtendableEvent {
@@ -29,6 +36,20 @@ const isStatic = (path: string) =>
   path.startsWith("/_next/static/") || path.startsWith("/icons/") || /\.(?:svg|png|ico|woff2?)$/.test(path);
 // Nonces and sessions change on every sign-in: an answer from the cache would be a wrong one.
 const isApi = (path: string) => path.startsWith("/api/") && !path.startsWith("/api/auth/");
+
+// The cached answer keeps the server's Date header: with this mark the page can show "as of" that time.
+const markFromCache: SerwistPlugin = {
+  cachedResponseWillBeUsed: async ({ cachedResponse }) => {
+    if (!cachedResponse) return cachedResponse;
+    const headers = new Headers(cachedResponse.headers);
+    headers.set(FROM_CACHE_HEADER, "1");
+    return new Response(cachedResponse.body, {
+      status: cachedResponse.status,
+      statusText: cachedResponse.statusText,
+      headers,
+    });
+  },
+};
 
 const serwist = new Serwist({
   precacheEntries: self.__SW_MANIFEST,
@@ -55,7 +76,7 @@ const serwist = new Serwist({
       handler: new NetworkFirst({
         cacheName: API_CACHE,
         networkTimeoutSeconds: 3,
-        plugins: [new ExpirationPlugin({ maxEntries: 200, maxAgeSeconds: 7 * 24 * 3600 })],
+        plugins: [new ExpirationPlugin({ maxEntries: 200, maxAgeSeconds: 7 * 24 * 3600 }), markFromCache],
       }),
     },
     {

@@ -32,19 +32,23 @@ function today(): string {
   return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
 }
 
-function emptyDraft(keep?: Draft): Draft {
+/** A fresh form: today's harvest in kilograms, from the farmer's first farm. Nothing is carried over silently. */
+function emptyDraft(farms?: Farm[] | null): Draft {
   return {
     cropType: "",
     variety: "",
     quantity: "",
-    unit: keep?.unit ?? "KGM",
-    harvestDate: keep?.harvestDate ?? today(),
-    farmId: keep?.farmId ?? "",
-    qualityScore: keep?.qualityScore ?? "80",
+    unit: "KGM",
+    harvestDate: today(),
+    farmId: farms?.[0] ? String(farms[0].id) : "",
+    qualityScore: "80",
     certifications: "",
     notes: "",
   };
 }
+
+/** What the farmer may take over from the batch just saved, with one visible tap. */
+type Carried = Pick<Draft, "farmId" | "harvestDate" | "unit">;
 
 function fromBatch(batch: PendingBatch): Draft {
   const { body } = batch;
@@ -105,6 +109,7 @@ export function BatchForm() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [fixing, setFixing] = useState<PendingBatch | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  const [last, setLast] = useState<Carried | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
@@ -156,7 +161,8 @@ export function BatchForm() {
         await save(batch);
       }
       localStorage.removeItem(DRAFT_KEY);
-      setDraft(emptyDraft(draft));
+      setDraft(emptyDraft(farms));
+      setLast({ farmId: draft.farmId, harvestDate: draft.harvestDate, unit: draft.unit });
       setSaved(
         online
           ? `Saved ${batch.cropType}. Sending it to the ledger…`
@@ -166,6 +172,13 @@ export function BatchForm() {
       setBusy(false);
     }
   };
+
+  const takeLast = () => {
+    if (!last) return;
+    setDraft((current) => ({ ...current, ...last }));
+    setLast(null);
+  };
+  const lastFarm = last && (farms?.find((farm) => String(farm.id) === last.farmId)?.name ?? `farm #${last.farmId}`);
 
   const field = (name: keyof Draft, label: string, input: ReactNode, hint?: string) => (
     <div className={styles.field}>
@@ -187,7 +200,7 @@ export function BatchForm() {
   });
 
   return (
-    <main className={styles.page}>
+    <main id="main" tabIndex={-1} className={styles.page}>
       <h1>{fixing ? "Fix and resend" : "New batch"}</h1>
       {fixing?.lastError && (
         <div className={styles.panel} role="note">
@@ -200,6 +213,14 @@ export function BatchForm() {
         </div>
       )}
       <form className={`${styles.panel} ${styles.form}`} onSubmit={submit} noValidate>
+        {last && (
+          <div className={styles.carry} data-testid="carry-over">
+            <p className={styles.muted}>A fresh form: harvested today, in kilograms, on your first farm.</p>
+            <button type="button" className={styles.secondary} onClick={takeLast}>
+              Same as last batch: {lastFarm}, {last.harvestDate}, {UNIT_NAMES[last.unit]}
+            </button>
+          </div>
+        )}
         {field(
           "cropType",
           "Crop",

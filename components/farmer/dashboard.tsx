@@ -1,10 +1,16 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { UNIT_LABELS } from "@/lib/batches/labels";
 import type { MyBatch, MyBatchesPage } from "@/lib/batches/list-my-batches";
+import { resolveDelivered } from "@/lib/offline/outbox";
 import { downloadOutbox } from "@/lib/offline/outbox-export";
-import { FARMER_API, PREFETCH_ROUTES, type PrefetchRoutesMessage } from "@/lib/offline/worker-messages";
+import {
+  FARMER_API,
+  FROM_CACHE_HEADER,
+  PREFETCH_ROUTES,
+  type PrefetchRoutesMessage,
+} from "@/lib/offline/worker-messages";
 import styles from "./farmer.module.css";
 import { useFarmer } from "./farmer-app";
 import { OutboxList } from "./outbox-list";
@@ -18,34 +24,55 @@ function prefetchBatchPages(batches: MyBatch[]): void {
   navigator.serviceWorker?.controller?.postMessage(message);
 }
 
-function ServerBatches() {
+/** The ledger list; `asOf` is when the server sent it, set when it came from the worker's cache. */
+type Ledger = { page: MyBatchesPage | null; failed: boolean; asOf: Date | null };
+
+function useLedger(enabled: boolean): Ledger {
   const { deliveries, online } = useFarmer();
-  const [page, setPage] = useState<MyBatchesPage | null>(null);
-  const [failed, setFailed] = useState(false);
+  const [ledger, setLedger] = useState<Ledger>({ page: null, failed: false, asOf: null });
 
   // Reloads when a replay delivered batches or the phone came back online: the list then has new token ids.
   useEffect(() => {
     void deliveries;
     void online;
+    if (!enabled) return;
     let stale = false;
     fetch(FARMER_API.myBatches)
       .then(async (response) => {
         if (!response.ok) throw new Error(String(response.status));
-        const body = (await response.json()) as MyBatchesPage;
+        const page = (await response.json()) as MyBatchesPage;
         if (stale) return;
-        setPage(body);
-        setFailed(false);
-        prefetchBatchPages(body.results);
+        const date = response.headers.get("date");
+        const cached = response.headers.has(FROM_CACHE_HEADER) && date !== null;
+        setLedger({ page, failed: false, asOf: cached ? new Date(date) : null });
+        prefetchBatchPages(page.results);
       })
-      .catch(() => !stale && setFailed(true));
+      .catch(() => !stale && setLedger((current) => ({ ...current, failed: true })));
     return () => {
       stale = true;
     };
-  }, [deliveries, online]);
+  }, [enabled, deliveries, online]);
 
+  return ledger;
+}
+
+function formatAsOf(date: Date): string {
+  const today = date.toDateString() === new Date().toDateString();
+  return today
+    ? date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" })
+    : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+function LedgerList({ ledger }: { ledger: Ledger }) {
+  const { page, failed, asOf } = ledger;
   return (
     <section className={styles.panel} aria-labelledby="synced-heading">
       <h2 id="synced-heading">On the ledger</h2>
+      {asOf && (
+        <p className={styles.muted} data-testid="ledger-as-of">
+          Saved copy, as of {formatAsOf(asOf)}: changes since then show once the phone is online.
+        </p>
+      )}
       {!page && (
         <p className={styles.muted}>
           {failed ? "Your batches will show here once the phone has been online." : "Loading your batches…"}
@@ -76,38 +103,39 @@ function ServerBatches() {
 }
 
 export function Dashboard() {
-  const { session, pending, online, syncing, needsSignIn, persisted, syncNow } = useFarmer();
-  const waiting = pending.filter((batch) => batch.status === "pending").length;
-  const attention = pending.length - waiting;
+  const { session, pending, outboxRead, online, syncing, needsSignIn, syncNow } = useFarmer();
+  const ledger = useLedger(session !== null);
+  const onLedger = useMemo(() => new Set(ledger.page?.results.map((batch) => batch.clientId)), [ledger.page]);
+  // A batch whose reply was lost is on the ledger already: it is shown there, and leaves the outbox.
+  const onPhone = pending.filter((batch) => !onLedger.has(batch.clientId));
+  const delivered = pending.filter((batch) => onLedger.has(batch.clientId)).map((batch) => batch.clientId);
+  const deliveredKey = delivered.join();
+  useEffect(() => {
+    if (deliveredKey) void resolveDelivered(deliveredKey.split(","));
+  }, [deliveredKey]);
+
+  const waiting = onPhone.filter((batch) => batch.status === "pending").length;
+  const attention = onPhone.length - waiting;
 
   return (
-    <main className={styles.page}>
+    <main id="main" tabIndex={-1} className={styles.page}>
       <h1>Your batches</h1>
-      {session === null && (
-        <p className={styles.panel}>
-          You are not signed in. <a href="/signin?next=/farmer">Sign in with your wallet</a> once while online; after
-          that the app works without signal.
-        </p>
-      )}
       <section className={styles.panel} aria-labelledby="sync-heading">
         <h2 id="sync-heading">Sync</h2>
-        <p data-testid="sync-state" className={needsSignIn ? styles.error : styles.muted}>
+        <p data-testid="sync-state" className={`${styles.syncState} ${needsSignIn ? styles.error : styles.muted}`}>
           {needsSignIn
             ? "Your session has ended: sign in again to send the waiting batches."
-            : !online
-              ? `Offline. ${waiting ? `${waiting} saved on this phone, sent when you are back online.` : "Nothing waiting."}`
-              : syncing
-                ? "Sending…"
-                : waiting
-                  ? `${waiting} waiting to be sent.`
-                  : attention
-                    ? `${attention} not accepted by the server: fix, export or discard ${attention === 1 ? "it" : "them"} below.`
-                    : "Everything saved on this phone has reached the ledger."}
-        </p>
-        <p className={styles.muted} data-testid="storage-state">
-          {persisted
-            ? "Saved batches are kept on this phone until they are sent."
-            : "The browser may clear saved batches if the phone runs low on space: sync or export them soon."}
+            : !outboxRead
+              ? "Checking this phone…"
+              : !online
+                ? `Offline. ${waiting ? `${waiting} saved on this phone, sent when you are back online.` : "Nothing waiting."}`
+                : syncing
+                  ? "Sending…"
+                  : waiting
+                    ? `${waiting} waiting to be sent.`
+                    : attention
+                      ? `${attention} not accepted by the server: fix, export or discard ${attention === 1 ? "it" : "them"} below.`
+                      : "Everything saved on this phone has reached the ledger."}
         </p>
         <div className={styles.row}>
           <a className={styles.primary} href="/farmer/new">
@@ -119,15 +147,27 @@ export function Dashboard() {
           <button
             type="button"
             className={styles.secondary}
-            onClick={() => downloadOutbox(pending)}
-            disabled={pending.length === 0}
+            onClick={() => downloadOutbox(onPhone)}
+            disabled={onPhone.length === 0}
           >
             Export unsynced (JSON)
           </button>
         </div>
       </section>
-      <OutboxList />
-      {session !== null && <ServerBatches />}
+      {/* Rendered together once the outbox is read: content that appears below moves nothing already shown. */}
+      {outboxRead && (
+        <>
+          <OutboxList batches={onPhone} />
+          {session === null ? (
+            <p className={styles.panel}>
+              You are not signed in. <a href="/signin?next=/farmer">Sign in with your wallet</a> once while online;
+              after that the app works without signal.
+            </p>
+          ) : (
+            <LedgerList ledger={ledger} />
+          )}
+        </>
+      )}
     </main>
   );
 }

@@ -14,6 +14,7 @@ import { replayOutbox } from "@/lib/offline/replay";
 import { FARMER_API, PREFETCH_ROUTES, type PrefetchRoutesMessage } from "@/lib/offline/worker-messages";
 import type { UserDto } from "@/lib/users/sign-in-user";
 import styles from "./farmer.module.css";
+import { FarmerHeader } from "./farmer-header";
 import { useAppUpdate } from "./use-app-update";
 
 export type NewBatch = Omit<BatchBody, "clientId">;
@@ -22,6 +23,8 @@ type FarmerContext = {
   /** Signed-in user; undefined while checking, null when signed out. Offline: the last one this phone saw. */
   session: UserDto | null | undefined;
   pending: PendingBatch[];
+  /** False until the outbox has been read once: lists wait for it, so nothing moves when it arrives. */
+  outboxRead: boolean;
   online: boolean;
   syncing: boolean;
   /** The server answered 401 to a replay: the batches wait until the farmer signs in again. */
@@ -94,7 +97,6 @@ export function FarmerApp({ children }: { children: ReactNode }) {
   const refresh = useCallback(async () => {
     const batches = await listPendingBatches();
     setPending(batches);
-    setOutboxRead(true);
     return batches;
   }, []);
 
@@ -126,8 +128,11 @@ export function FarmerApp({ children }: { children: ReactNode }) {
       setSession(user);
       if (user && navigator.onLine) void cacheFarmerData();
     });
-    void navigator.storage?.persisted?.().then(setPersisted);
-    void refresh();
+    // Both decide what the outbox section shows: it appears once, complete, instead of growing in steps.
+    void Promise.all([navigator.storage?.persisted?.() ?? null, refresh()]).then(([kept]) => {
+      setPersisted(kept);
+      setOutboxRead(true);
+    });
     void replay(false);
     const wentOnline = () => {
       setOnline(true);
@@ -159,6 +164,7 @@ export function FarmerApp({ children }: { children: ReactNode }) {
     () => ({
       session,
       pending,
+      outboxRead,
       online,
       syncing,
       needsSignIn,
@@ -182,26 +188,12 @@ export function FarmerApp({ children }: { children: ReactNode }) {
       },
       syncNow: () => void replay(true),
     }),
-    [session, pending, online, syncing, needsSignIn, persisted, deliveries, afterSave, refresh, replay],
+    [session, pending, outboxRead, online, syncing, needsSignIn, persisted, deliveries, afterSave, refresh, replay],
   );
-
-  const unsynced = pending.length;
-  const attention = pending.filter((batch) => batch.status === "needs-attention").length;
 
   return (
     <Context.Provider value={value}>
-      <header className={styles.bar}>
-        <a href="/farmer" className={styles.brand}>
-          GreenLedger
-        </a>
-        <span className={online ? styles.online : styles.offline} data-testid="connection">
-          {online ? "Online" : "Offline"}
-        </span>
-        <a href="/farmer" className={unsynced ? styles.countWaiting : styles.countDone} data-testid="unsynced-count">
-          {!outboxRead ? "Checking this phone…" : unsynced === 0 ? "All synced" : `${unsynced} unsynced`}
-          {attention > 0 && ` · ${attention} need attention`}
-        </a>
-      </header>
+      <FarmerHeader session={session} online={online} pending={outboxRead ? pending : null} />
       {updateReady && (
         <div className={styles.update} role="status">
           <span>A new version of the app is ready.</span>

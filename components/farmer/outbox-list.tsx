@@ -1,18 +1,37 @@
 "use client";
 
+import { useEffect, useState } from "react";
 import { UNIT_LABELS } from "@/lib/batches/labels";
 import { downloadOutbox } from "@/lib/offline/outbox-export";
-import type { PendingBatch } from "@/lib/offline/outbox-state";
+import { describeFailure, describeNextTry, type PendingBatch } from "@/lib/offline/outbox-state";
 import styles from "./farmer.module.css";
 import { useFarmer } from "./farmer-app";
 
-function Reason({ batch }: { batch: PendingBatch }) {
+/** The current time, ticking every second while `ticking`: keeps "next try in 40 s" current. */
+function useNow(ticking: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!ticking) return;
+    setNow(Date.now());
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, [ticking]);
+  return now;
+}
+
+function Reason({ batch, now, online }: { batch: PendingBatch; now: number; online: boolean }) {
   const error = batch.lastError;
   if (!error) return null;
+  if (batch.status === "pending") {
+    return (
+      <p className={styles.muted} data-testid="reason">
+        {describeFailure(error)} {describeNextTry(batch.nextAttemptAt, now, online)}
+      </p>
+    );
+  }
   return (
-    <div className={batch.status === "needs-attention" ? styles.error : styles.muted} data-testid="reason">
-      {batch.status === "needs-attention" ? "Not accepted: " : "Last try: "}
-      {error.message}
+    <div className={styles.error} data-testid="reason">
+      Not accepted: {error.message}
       {error.fields && (
         <ul>
           {error.fields.map((field) => (
@@ -26,15 +45,22 @@ function Reason({ batch }: { batch: PendingBatch }) {
   );
 }
 
-export function OutboxList() {
-  const { pending, discard } = useFarmer();
-  if (pending.length === 0) return null;
+/** The batches only this phone holds (`batches`: the outbox minus what the ledger already lists). */
+export function OutboxList({ batches }: { batches: PendingBatch[] }) {
+  const { discard, online, persisted } = useFarmer();
+  const now = useNow(batches.some((batch) => batch.status === "pending" && batch.lastError));
+  if (batches.length === 0) return null;
 
   return (
     <section className={styles.panel} aria-labelledby="outbox-heading">
       <h2 id="outbox-heading">On this phone, not yet synced</h2>
+      {persisted === false && (
+        <p className={styles.warning} data-testid="storage-warning">
+          The browser may clear these batches if the phone runs low on space: sync or export them soon.
+        </p>
+      )}
       <ul className={styles.list} data-testid="outbox">
-        {pending.map((batch) => (
+        {batches.map((batch) => (
           <li key={batch.clientId} data-client-id={batch.clientId} data-status={batch.status}>
             <div className={styles.item}>
               <strong>
@@ -49,7 +75,7 @@ export function OutboxList() {
               {batch.body.quantity} {UNIT_LABELS[batch.body.unit] ?? batch.body.unit} · harvested{" "}
               {batch.body.harvestDate} · saved {new Date(batch.savedAt).toLocaleString()}
             </p>
-            <Reason batch={batch} />
+            <Reason batch={batch} now={now} online={online} />
             {batch.status === "needs-attention" && (
               <div className={styles.row}>
                 <a className={styles.primary} href={`/farmer/new#fix=${batch.clientId}`}>

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { outboxExport } from "./outbox-export";
-import { afterAttempt, backoffMs, classifyReply, isDue, networkFailure, newPendingBatch, resend } from "./outbox-state";
+import {
+  afterAttempt,
+  backoffMs,
+  classifyReply,
+  describeFailure,
+  describeNextTry,
+  isDue,
+  networkFailure,
+  newPendingBatch,
+  resend,
+  type SendError,
+} from "./outbox-state";
 
 let counter = 0;
 const uuid = () => `00000000-0000-4000-8000-${String(++counter).padStart(12, "0")}`;
@@ -91,6 +102,33 @@ describe("outbox state", () => {
       attempts: 0,
       body: { farmId: 2, clientId: fixed.clientId },
     });
+  });
+});
+
+describe("what the farmer reads about a failed try", () => {
+  const failure = (outcome: ReturnType<typeof classifyReply>): SendError =>
+    outcome.kind === "retry" ? outcome.error : { status: 0, code: "wrong", message: "not a retry" };
+
+  it("names what happened in plain words, never the browser's message", () => {
+    expect(describeFailure(failure(networkFailure("Failed to fetch")))).toBe("No connection to the server.");
+    expect(describeFailure(failure(networkFailure("signal timed out", true)))).toBe(
+      "The server did not answer in time.",
+    );
+    const busy = { error: { code: "service_unavailable", message: "Database unavailable" } };
+    expect(describeFailure(failure(classifyReply(503, busy)))).toBe("The server is busy.");
+    expect(describeFailure(failure(classifyReply(500, null)))).toBe("The server had a problem.");
+    expect(describeFailure(failure(classifyReply(429, { error: { code: "rate_limited", message: "x" } })))).toBe(
+      "The server asked the phone to slow down.",
+    );
+    expect(describeFailure(failure(classifyReply(200, "<html>")))).toBe("The server's answer was not understood.");
+  });
+
+  it("counts down to the next try, and waits for the network when offline", () => {
+    expect(describeNextTry(40_000, 0, true)).toBe("Next try in 40 s.");
+    expect(describeNextTry(40_000, 1_500, true)).toBe("Next try in 39 s.");
+    expect(describeNextTry(240_000, 0, true)).toBe("Next try in 4 min.");
+    expect(describeNextTry(1_000, 1_000, true)).toBe("Trying again now.");
+    expect(describeNextTry(40_000, 0, false)).toBe("Next try when the phone is back online.");
   });
 });
 

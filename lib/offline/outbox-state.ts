@@ -76,8 +76,29 @@ export function classifyReply(status: number, body: unknown): SendOutcome {
   return { kind: "retry", error };
 }
 
-export function networkFailure(reason: string): SendOutcome {
-  return { kind: "retry", error: { status: null, code: "network", message: reason } };
+/** `timedOut`: the request was sent but no answer came in time (the server may still have it). */
+export function networkFailure(reason: string, timedOut = false): SendOutcome {
+  return { kind: "retry", error: { status: null, code: timedOut ? "timeout" : "network", message: reason } };
+}
+
+/** What went wrong on the last try, in the farmer's words (the browser's own message means nothing to them). */
+export function describeFailure(error: SendError): string {
+  if (error.code === "network") return "No connection to the server.";
+  if (error.code === "timeout") return "The server did not answer in time.";
+  if (error.code === "rate_limited" || error.status === 429) return "The server asked the phone to slow down.";
+  if (error.code === "idempotency_request_in_progress") return "The server is still working on this batch.";
+  if (error.status === 502 || error.status === 503 || error.status === 504) return "The server is busy.";
+  if (error.status !== null && error.status >= 500) return "The server had a problem.";
+  return "The server's answer was not understood.";
+}
+
+/** When the next automatic try is, counted down in whole seconds (then minutes), as the farmer reads it. */
+export function describeNextTry(nextAttemptAt: number, now: number, online: boolean): string {
+  if (!online) return "Next try when the phone is back online.";
+  const seconds = Math.ceil((nextAttemptAt - now) / 1000);
+  if (seconds <= 0) return "Trying again now.";
+  if (seconds < 90) return `Next try in ${seconds} s.`;
+  return `Next try in ${Math.round(seconds / 60)} min.`;
 }
 
 /** The batch after a send attempt, or null when the server has it and it may leave the outbox. */

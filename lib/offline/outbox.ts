@@ -63,6 +63,19 @@ export async function replacePendingBatch(rejectedClientId: string, fixed: Pendi
 }
 
 /**
+ * Removes the batches the ledger already lists (by client id): their reply was lost, but the server has them.
+ * Returns how many left the outbox.
+ */
+export async function resolveDelivered(clientIds: string[]): Promise<number> {
+  const tx = (await outbox()).transaction(OUTBOX_STORE, "readwrite");
+  const held = new Set(await tx.store.getAllKeys());
+  const found = clientIds.filter((clientId) => held.has(clientId));
+  await Promise.all([...found.map((clientId) => tx.store.delete(clientId)), tx.done]);
+  if (found.length > 0) announce();
+  return found.length;
+}
+
+/**
  * Records a send attempt's result, unless the farmer discarded or replaced the batch meanwhile
  * (a replay must not bring a discarded batch back). `next` null removes it.
  */

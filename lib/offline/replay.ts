@@ -24,7 +24,8 @@ async function send(batch: PendingBatch): Promise<SendOutcome> {
       signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
     });
   } catch (error) {
-    return networkFailure(error instanceof Error ? error.message : "The request failed.");
+    const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+    return networkFailure(error instanceof Error ? error.message : "The request failed.", timedOut);
   }
   const body: unknown = await response.json().catch(() => null);
   return classifyReply(response.status, body);

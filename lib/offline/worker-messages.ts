@@ -13,3 +13,6 @@ export const FARMER_API = { farms: "/api/farms", myBatches: "/api/crop-batches?l
 
 /** The worker's cache of API answers; it holds the signed-in farmer's data, so sign-out empties it. */
 export const API_CACHE = "greenledger-api";
+
+/** Set by the worker on an API answer it took from its cache, so a page can say how old what it shows is. */
+export const FROM_CACHE_HEADER = "x-greenledger-from-cache";

@@ -1,5 +1,5 @@
 import { expect, test } from "../support/fixtures";
-import { CREATE_PATH, openBatchForm, saveOffline, uniqueTag, unsyncedCount } from "./support";
+import { openBatchForm, saveOffline, serverDown, uniqueTag, unsyncedCount } from "./support";
 
 test("signing out with unsynced batches warns first; cancelling keeps the session", async ({
   context,
@@ -7,11 +7,7 @@ test("signing out with unsynced batches warns first; cancelling keeps the sessio
   signedIn,
 }) => {
   await openBatchForm(context, page, await signedIn("farmer"));
-  await context.route(`**${CREATE_PATH}`, (route) =>
-    route.request().method() === "POST"
-      ? route.fulfill({ status: 503, json: { error: { code: "service_unavailable", message: "Down for upkeep." } } })
-      : route.fallback(),
-  );
+  await serverDown(context);
   await saveOffline(context, page, uniqueTag("sign-out"), 1);
   await context.setOffline(false);
   await expect(unsyncedCount(page)).toHaveText("1 unsynced");

@@ -127,9 +127,46 @@ export async function openBatchForm(context: BrowserContext, page: Page, farmer:
   await waitForFarms(page);
 }
 
+/** The farmer signed in on this browser, on the dashboard with the worker in control and the ledger list shown. */
+export async function openDashboard(context: BrowserContext, page: Page, farmer: APIRequestContext): Promise<void> {
+  await signInBrowser(context, farmer);
+  await openControlled(page, "/farmer");
+  await expect(page.getByTestId("synced-batches").locator("li").first()).toBeVisible();
+}
+
 /** Saves `count` batches with no network; returns their client ids as the outbox holds them. */
 export async function saveOffline(context: BrowserContext, page: Page, tag: string, count: number): Promise<string[]> {
   await context.setOffline(true);
   for (let index = 0; index < count; index += 1) await saveBatch(page, tag, index);
   return (await outbox(page)).map((batch) => batch.clientId);
+}
+
+/** Answers every batch POST with a 503, so what the phone saves stays on it (as while the server is down). */
+export async function serverDown(context: BrowserContext): Promise<void> {
+  await context.route(`**${CREATE_PATH}`, (route) =>
+    route.request().method() === "POST"
+      ? route.fulfill({
+          status: 503,
+          json: { error: { code: "service_unavailable", message: "Database unavailable" } },
+        })
+      : route.fallback(),
+  );
+}
+
+/** Records every layout shift not caused by input, from the first paint on, for `layoutShift`. */
+export async function recordLayoutShifts(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const shifts: number[] = [];
+    (window as unknown as { __shifts: number[] }).__shifts = shifts;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) {
+        if (!entry.hadRecentInput) shifts.push(entry.value);
+      }
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+}
+
+/** The page's cumulative layout shift so far (one session window is enough for a page that settles in seconds). */
+export function layoutShift(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { __shifts: number[] }).__shifts.reduce((sum, v) => sum + v, 0));
 }

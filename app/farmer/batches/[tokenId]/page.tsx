@@ -18,7 +18,7 @@ export default async function FarmerBatchPage({ params }: Props) {
   const batch = await loadBatchPage((await params).tokenId);
   const url = verificationUrl(batch.tokenId);
   return (
-    <main className={styles.page}>
+    <main id="main" tabIndex={-1} className={styles.page}>
       <h1>
         Batch #{batch.tokenId}: {batch.cropType}
       </h1>
