@@ -1,4 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PgClusterInfo, pgCluster } from "@/tests/support/pg-cluster";
@@ -10,15 +13,24 @@ let server: PgClusterInfo;
 let app: Awaited<ReturnType<typeof load>>;
 
 async function load() {
-  const [create, events, health, metrics, support, database] = await Promise.all([
+  const [create, events, health, metrics, support, database, gateway] = await Promise.all([
     import("@/app/api/crop-batches/route"),
     import("@/app/api/crop-batches/[tokenId]/events/route"),
     import("@/app/api/health/route"),
     import("@/app/api/metrics/route"),
     import("@/tests/support/api"),
     import("@/lib/db/client"),
+    import("@/lib/http/gateway"),
   ]);
-  return { create: create.POST, event: events.POST, health: health.GET, metrics: metrics.GET, ...support, database };
+  return {
+    create: create.POST,
+    event: events.POST,
+    health: health.GET,
+    metrics: metrics.GET,
+    ...support,
+    database,
+    createGateway: gateway.createGateway,
+  };
 }
 
 beforeAll(async () => {
@@ -66,13 +78,32 @@ describe("while PostgreSQL is down", () => {
       { method: "POST", body: { action: "ship", location: { lat: 52.1, lng: 4.3 } }, cookie: farmer.cookie },
     );
 
+  // The gateway answers its lanes (search, verification) itself; Next behind it is not needed here.
+  let gateway: http.Server;
+  let base: string;
+  const viaGateway = (path: string, init?: RequestInit) => fetch(`${base}${path}`, init);
+
   beforeAll(async () => {
+    gateway = http.createServer(app.createGateway(async (_request, response) => void response.writeHead(404).end()));
+    await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
     farmer = await app.userWithRole("farmer");
     farmId = (await app.farmOf(farmer.address)).id;
     const created = await createBatch();
     expect(created.status).toBe(201);
     tokenId = created.body.tokenId;
   });
+
+  afterAll(async () => {
+    await new Promise((resolve) => gateway?.close(resolve));
+  });
+
+  const unavailable = {
+    error: {
+      code: "service_unavailable",
+      message: "The database cannot be reached right now. Please try again shortly.",
+    },
+  };
 
   it("answers writes 503 service_unavailable with Retry-After, counts them, and reports the database down", async () => {
     const before = await unavailableAnswers();
@@ -81,14 +112,22 @@ describe("while PostgreSQL is down", () => {
     for (const response of [await createBatch(), await ship()]) {
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe("5");
-      expect(response.body).toEqual({
-        error: {
-          code: "service_unavailable",
-          message: "The database cannot be reached right now. Please try again shortly.",
-        },
-      });
+      expect(response.body).toEqual(unavailable);
     }
-    expect(await unavailableAnswers()).toBe(before + 2);
+    const lanes = [
+      await viaGateway("/api/crop-batches/search", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ q: `outage ${randomUUID()}` }),
+      }),
+      await viaGateway(`/api/verify/${tokenId}`),
+    ];
+    for (const response of lanes) {
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("5");
+      expect(await response.json()).toEqual(unavailable);
+    }
+    expect(await unavailableAnswers()).toBe(before + 4);
 
     const health = await app.call(app.health, {}, { path: "/api/health" });
     expect(health.status).toBe(503);
