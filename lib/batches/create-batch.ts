@@ -6,7 +6,7 @@ import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import type { CreateBatchInput } from "@/lib/batches/schema";
 import { db } from "@/lib/db/client";
 import { buildEpcisEvent } from "@/lib/epcis/event";
-import type { Prisma } from "@/lib/generated/prisma/client";
+import type { Farm, Prisma } from "@/lib/generated/prisma/client";
 import type { Transaction } from "@/lib/idempotency/with-idempotency";
 
 export type CreateBatchResult = { batch: BatchDto; created: boolean };
@@ -64,7 +64,7 @@ export async function createBatch(
       skipDuplicates: true,
     });
     const batch = rows[0];
-    if (!batch) return { batch: await existingBatch(tx, input, owner, hash), created: false };
+    if (!batch) return { batch: await existingBatch(tx, input, owner, hash, farm), created: false };
     const event = buildEpcisEvent({
       kind: "create",
       tokenId: batch.tokenId,
@@ -115,8 +115,9 @@ async function existingBatch(
   input: CreateBatchInput,
   owner: string,
   hash: string,
+  farm: Farm,
 ): Promise<BatchDto> {
-  const existing = await tx.cropBatch.findUnique({ where: { clientId: input.clientId }, include: { farm: true } });
+  const existing = await tx.cropBatch.findUnique({ where: { clientId: input.clientId } });
   if (!existing && input.gtin && input.lot) {
     throw new ApiError("conflict", "Another batch already has this GTIN and lot.", [
       { path: "lot", message: "Already used with this GTIN" },
@@ -128,5 +129,6 @@ async function existingBatch(
       { path: "clientId", message: `Already used on ${isoDate(existing.createdAt)}` },
     ]);
   }
-  return toBatchDto(existing);
+  // The same content hash means the same farm: no second read of it inside the transaction.
+  return toBatchDto({ ...existing, farm });
 }

@@ -8,6 +8,9 @@ import { Prisma } from "@/lib/generated/prisma/client";
 // A request that meets its key held by a transaction still running waits this long for it to commit (and replays
 // its answer) or roll back (and does the work itself); holders are short write transactions.
 const WAIT_FOR_HOLDER_MS = 2_000;
+// Such waiters hold their connections meanwhile, so a burst on one key can make other requests queue for a
+// connection that long too: they wait as long as the pool's own connection timeout, not Prisma's default 2 s.
+const WAIT_FOR_CONNECTION_MS = 10_000;
 // Answers about the caller's situation rather than the request: a retry may rightly get another answer.
 const NOT_REPLAYED = new Set([401, 403, 409, 429]);
 
@@ -76,19 +79,22 @@ export async function withIdempotency<T>(
 
   let sent: ReplayableResponse | undefined;
   const transaction: Transaction<T> = (work) =>
-    db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${WAIT_FOR_HOLDER_MS}ms`}, true)`;
-      const claimed = await tx.idempotencyKey.createManyAndReturn({
-        data: [{ principal, key, requestHash }],
-        skipDuplicates: true,
-      });
-      if (!claimed.length) throw new AlreadyFinished(await tx.idempotencyKey.findUniqueOrThrow({ where }));
-      const result = await work(tx);
-      const response = respond(result);
-      sent = { status: response.status, json: JSON.stringify(response.body), replayed: false };
-      await tx.idempotencyKey.update({ where, data: { responseStatus: sent.status, responseBody: sent.json } });
-      return result;
-    });
+    db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${WAIT_FOR_HOLDER_MS}ms`}, true)`;
+        const claimed = await tx.idempotencyKey.createManyAndReturn({
+          data: [{ principal, key, requestHash }],
+          skipDuplicates: true,
+        });
+        if (!claimed.length) throw new AlreadyFinished(await tx.idempotencyKey.findUniqueOrThrow({ where }));
+        const result = await work(tx);
+        const response = respond(result);
+        sent = { status: response.status, json: JSON.stringify(response.body), replayed: false };
+        await tx.idempotencyKey.update({ where, data: { responseStatus: sent.status, responseBody: sent.json } });
+        return result;
+      },
+      { maxWait: WAIT_FOR_CONNECTION_MS },
+    );
 
   try {
     await run(transaction);

@@ -273,5 +273,5 @@ describe("idempotent creates across a PostgreSQL crash (kill -9)", () => {
     expect(figures["duplicate rows"]).toBe(0);
     expect(figures["batches without exactly one event and one mint job"]).toBe(0);
     expect(figures["acknowledged writes missing"]).toBe(0);
-  }, 150_000);
+  }, 180_000);
 });
