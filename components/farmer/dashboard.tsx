@@ -27,16 +27,22 @@ function prefetchBatchPages(batches: MyBatch[]): void {
 /** The ledger list; `asOf` is when the server sent it, set when it came from the worker's cache. */
 type Ledger = { page: MyBatchesPage | null; failed: boolean; asOf: Date | null };
 
+// Online but answered from the cache (the server took longer than the worker's 3 s): ask again a little later.
+const RETRY_CACHED_MS = 10_000;
+
 function useLedger(enabled: boolean): Ledger {
   const { deliveries, online } = useFarmer();
   const [ledger, setLedger] = useState<Ledger>({ page: null, failed: false, asOf: null });
+  const [retries, setRetries] = useState(0);
 
   // Reloads when a replay delivered batches or the phone came back online: the list then has new token ids.
   useEffect(() => {
     void deliveries;
     void online;
+    void retries;
     if (!enabled) return;
     let stale = false;
+    let retry: number | undefined;
     fetch(FARMER_API.myBatches)
       .then(async (response) => {
         if (!response.ok) throw new Error(String(response.status));
@@ -46,12 +52,15 @@ function useLedger(enabled: boolean): Ledger {
         const cached = response.headers.has(FROM_CACHE_HEADER) && date !== null;
         setLedger({ page, failed: false, asOf: cached ? new Date(date) : null });
         prefetchBatchPages(page.results);
+        if (cached && navigator.onLine)
+          retry = window.setTimeout(() => setRetries((count) => count + 1), RETRY_CACHED_MS);
       })
       .catch(() => !stale && setLedger((current) => ({ ...current, failed: true })));
     return () => {
       stale = true;
+      window.clearTimeout(retry);
     };
-  }, [enabled, deliveries, online]);
+  }, [enabled, deliveries, online, retries]);
 
   return ledger;
 }

@@ -7,9 +7,9 @@ const shortAddress = (address: string) => `${address.slice(0, 6)}…${address.sl
 function Account({ session, online }: { session: UserDto | null | undefined; online: boolean }) {
   if (session === undefined) return <span className={styles.muted}>Checking sign-in…</span>;
   if (session === null) {
-    return online ? <a href="/signin?next=/farmer">Sign in</a> : <span>Sign in needs a connection</span>;
+    return online ? <a href="/signin?next=/farmer">Sign in</a> : <span>Not signed in</span>;
   }
-  const label = `Signed in as ${shortAddress(session.address)}`;
+  const label = `Signed in: ${shortAddress(session.address)}`;
   // The account page (sign out) is a wallet page: it cannot open without a connection.
   return online ? <a href="/signin">{label}</a> : <span>{label}</span>;
 }
@@ -45,12 +45,13 @@ export function FarmerHeader({
           </span>
           <a href="/farmer" className={unsynced ? styles.countWaiting : styles.countDone} data-testid="unsynced-count">
             {!pending ? "Checking this phone…" : unsynced === 0 ? "All synced" : `${unsynced} unsynced`}
-            {attention > 0 && ` · ${attention} need attention`}
+            {attention > 0 && ` · ${attention} to fix`}
           </a>
         </div>
         <nav aria-label="Site" className={styles.nav}>
           <ul>
-            {online ? (
+            {/* Offline the header offers only the app's own pages: the others would open the offline page. */}
+            {online && (
               <>
                 <li>
                   <a href="/marketplace">Marketplace</a>
@@ -59,8 +60,6 @@ export function FarmerHeader({
                   <a href="/analytics">Analytics</a>
                 </li>
               </>
-            ) : (
-              <li className={styles.navNote}>Marketplace and analytics need a connection</li>
             )}
             <li className={styles.account} data-testid="account">
               <Account session={session} online={online} />

@@ -5,6 +5,7 @@ import {
   openDashboard,
   outbox,
   saveBatch,
+  screenshot,
   serverDown,
   uniqueTag,
   unsyncedCount,
@@ -68,7 +69,7 @@ test("a failed try says in plain words what happened and counts down to the next
   context,
   page,
   signedIn,
-}) => {
+}, testInfo) => {
   await openBatchForm(context, page, await signedIn("farmer"));
   await context.route(`**${CREATE_PATH}`, (route) =>
     route.request().method() === "POST" ? route.abort("internetdisconnected") : route.fallback(),
@@ -90,6 +91,7 @@ test("a failed try says in plain words what happened and counts down to the next
   await serverDown(context);
   await page.getByRole("button", { name: "Sync now" }).click();
   await expect(reason).toContainText(/^The server is busy\. Next try in \d+ (s|min)\.$/);
+  await screenshot(page, testInfo, "dashboard-retry-countdown");
 });
 
 test("a batch whose reply was lost shows once, as on the ledger, and leaves the outbox", async ({
@@ -144,6 +146,7 @@ test("offline, the ledger list says how old it is: 'as of' the time the server s
   expect(sent).not.toBeNull();
   await expect(page.getByTestId("ledger-as-of")).toContainText(`as of ${sent}`);
 
+  // Back online the list reloads (the worker waits 3 s for the server, so a busy one may take a second round).
   await context.setOffline(false);
-  await expect(page.getByTestId("ledger-as-of")).toHaveCount(0);
+  await expect(page.getByTestId("ledger-as-of")).toHaveCount(0, { timeout: 30_000 });
 });

@@ -1,12 +1,12 @@
 import { expect, test } from "../support/fixtures";
 import { E2E_CROP } from "../support/server";
-import { openBatchForm, uniqueTag } from "./support";
+import { openBatchForm, screenshot, uniqueTag } from "./support";
 
 test("after a save the form starts fresh, and the last batch's farm, date and unit come back only by a visible choice", async ({
   context,
   page,
   signedIn,
-}) => {
+}, testInfo) => {
   await openBatchForm(context, page, await signedIn("farmer"));
   const unit = page.getByLabel("Unit", { exact: true });
   const harvested = page.getByLabel("Harvest date");
@@ -33,6 +33,7 @@ test("after a save the form starts fresh, and the last batch's farm, date and un
   await expect(farm).toHaveValue(farms[0] ?? "");
   const same = page.getByRole("button", { name: /^Same as last batch: .+, 2026-11-01, tonnes$/ });
   await expect(same).toBeVisible();
+  await screenshot(page, testInfo, "form-fresh-after-save");
 
   await same.click();
   await expect(unit).toHaveValue("TNE");

@@ -32,7 +32,7 @@ test("a batch the server rejects (400) needs attention, is not retried, and can 
   await page.getByLabel("Farm", { exact: true }).fill("999999");
   await page.getByRole("button", { name: "Save batch" }).click();
 
-  await expect(unsyncedCount(page)).toHaveText("1 unsynced · 1 need attention");
+  await expect(unsyncedCount(page)).toHaveText("1 unsynced · 1 to fix");
   const [rejected] = await outbox(page);
   expect(rejected).toMatchObject({ status: "needs-attention", attempts: 1 });
   expect(sent.countFor(rejected?.clientId ?? "")).toBe(1);
