@@ -78,6 +78,30 @@ test("an inspector signs in with an injected wallet and records an inspection", 
   expect(errors).toEqual([]);
 });
 
+test("the sign-in page loads the wallet code only once a wallet is asked for", async ({ page }) => {
+  await installTestWallet(page, demoAccount("buyer"));
+  await page.route(
+    (url) => url.host !== new URL(BASE_URL).host,
+    (route) => route.abort("internetdisconnected"),
+  );
+  const scripts: Promise<string>[] = [];
+  page.on("response", (response) => {
+    if (response.request().resourceType() === "script") scripts.push(response.text());
+  });
+  const walletCode = (body: string) => /rainbowkit|wagmi/i.test(body);
+
+  await page.goto("/signin");
+  await expect(page.getByText("Not signed in.", { exact: false })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  const firstLoad = await Promise.all(scripts);
+  expect(firstLoad.length).toBeGreaterThan(0);
+  expect(firstLoad.filter(walletCode)).toEqual([]);
+
+  await page.getByRole("button", { name: "Connect Wallet" }).click();
+  await expect(page.getByRole("dialog").getByRole("button", { name: TEST_WALLET_NAME })).toBeVisible();
+  expect((await Promise.all(scripts)).some(walletCode)).toBe(true);
+});
+
 test("the batch page is a 404 for unknown and malformed token ids", async ({ page }) => {
   for (const tokenId of ["999999999", "0", "abc", "1.5", "99999999999999999"]) {
     const response = await page.goto(`/batches/${tokenId}`);
