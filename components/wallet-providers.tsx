@@ -2,54 +2,67 @@
 
 import "@rainbow-me/rainbowkit/styles.css";
 import {
-  type AuthenticationStatus,
+  ConnectButton,
   createAuthenticationAdapter,
   lightTheme,
   RainbowKitAuthenticationProvider,
   RainbowKitProvider,
+  useConnectModal,
 } from "@rainbow-me/rainbowkit";
-import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type ReactNode, useCallback, useMemo, useState } from "react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { getAddress } from "viem";
 import { createSiweMessage } from "viem/siwe";
 import { useAccount, useDisconnect, WagmiProvider } from "wagmi";
-import type { Role } from "@/lib/generated/prisma/enums";
+import type { UserDto } from "@/lib/users/sign-in-user";
 import { wagmiConfig } from "@/lib/wagmi";
 
-type SessionUser = { address: string; role: Role };
+type Props = {
+  /** From the server at request time: the SIWE domain must match the running server's. */
+  publicBaseUrl: string;
+  signedIn: boolean;
+  /** The visitor pressed "Connect Wallet" before this code had loaded. */
+  openModal: boolean;
+  onSignedIn: (user: UserDto) => void;
+  onSignedOut: () => Promise<void>;
+  /** Called with a way to disconnect while a wallet is connected, and with null once none is. */
+  onConnection: (disconnect: (() => Promise<void>) | null) => void;
+};
 
-const SESSION_KEY = ["auth", "session"] as const;
-
-async function fetchSession(): Promise<SessionUser | null> {
-  const response = await fetch("/api/auth/session", { cache: "no-store" });
-  if (response.status === 401) return null;
-  if (!response.ok) throw new Error(`GET /api/auth/session answered ${response.status}`);
-  return (await response.json()) as SessionUser;
-}
-
-/** The signed-in user from the session cookie: undefined while loading, null when signed out. */
-export function useSession() {
-  return useQuery({ queryKey: SESSION_KEY, queryFn: fetchSession });
-}
-
-async function endSession(queryClient: QueryClient): Promise<void> {
-  await fetch("/api/auth/logout", { method: "POST" });
-  await queryClient.invalidateQueries({ queryKey: SESSION_KEY });
-}
-
-/** Signs out; with a wallet connected, disconnecting it makes RainbowKit call the adapter's signOut. */
-export function useSignOut(): () => Promise<void> {
-  const queryClient = useQueryClient();
-  const { isConnected } = useAccount();
+function Connection({ openModal, onConnection }: Pick<Props, "openModal" | "onConnection">) {
+  const { status } = useAccount();
   const { disconnectAsync } = useDisconnect();
-  return useCallback(
-    () => (isConnected ? disconnectAsync() : endSession(queryClient)),
-    [isConnected, disconnectAsync, queryClient],
-  );
+  const { openConnectModal } = useConnectModal();
+  const opened = useRef(false);
+  // RainbowKit's provider closes every modal in an effect on mount, which runs after this component's: open it
+  // in the commit after that one.
+  const [mounted, setMounted] = useState(false);
+  useEffect(() => setMounted(true), []);
+
+  useEffect(() => {
+    if (!mounted || !openModal || !openConnectModal || opened.current) return;
+    opened.current = true;
+    openConnectModal();
+  }, [mounted, openModal, openConnectModal]);
+
+  useEffect(() => {
+    if (status === "connected") onConnection(() => disconnectAsync());
+    else if (status === "disconnected") onConnection(null);
+  }, [status, disconnectAsync, onConnection]);
+
+  return <ConnectButton showBalance={false} chainStatus="icon" accountStatus="address" />;
 }
 
-function SiweAuthentication({ publicBaseUrl, children }: { publicBaseUrl: string; children: ReactNode }) {
-  const queryClient = useQueryClient();
-  const session = useSession();
+/** The wallet connection and SIWE sign-in; the page loads it on demand (components/sign-in-panel.tsx). */
+export default function WalletConnection({
+  publicBaseUrl,
+  signedIn,
+  openModal,
+  onSignedIn,
+  onSignedOut,
+  onConnection,
+}: Props) {
+  const [queryClient] = useState(() => new QueryClient());
   const adapter = useMemo(() => {
     const { host, origin } = new URL(publicBaseUrl);
     return createAuthenticationAdapter<string>({
@@ -74,35 +87,23 @@ function SiweAuthentication({ publicBaseUrl, children }: { publicBaseUrl: string
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ message, signature }),
         });
-        await queryClient.invalidateQueries({ queryKey: SESSION_KEY });
-        return response.ok;
+        if (!response.ok) return false;
+        const user = (await response.json()) as UserDto;
+        onSignedIn({ ...user, address: getAddress(user.address) });
+        return true;
       },
-      signOut: () => endSession(queryClient),
+      signOut: onSignedOut,
     });
-  }, [publicBaseUrl, queryClient]);
+  }, [publicBaseUrl, onSignedIn, onSignedOut]);
 
-  const status: AuthenticationStatus = session.isPending
-    ? "loading"
-    : session.data
-      ? "authenticated"
-      : "unauthenticated";
-
-  return (
-    <RainbowKitAuthenticationProvider adapter={adapter} status={status}>
-      <RainbowKitProvider appInfo={{ appName: "GreenLedger" }} theme={lightTheme({ accentColor: "#1f6f43" })}>
-        {children}
-      </RainbowKitProvider>
-    </RainbowKitAuthenticationProvider>
-  );
-}
-
-/** `publicBaseUrl` comes from the server at request time: the SIWE domain must match the running server's. */
-export function WalletProviders({ publicBaseUrl, children }: { publicBaseUrl: string; children: ReactNode }) {
-  const [queryClient] = useState(() => new QueryClient());
   return (
     <WagmiProvider config={wagmiConfig}>
       <QueryClientProvider client={queryClient}>
-        <SiweAuthentication publicBaseUrl={publicBaseUrl}>{children}</SiweAuthentication>
+        <RainbowKitAuthenticationProvider adapter={adapter} status={signedIn ? "authenticated" : "unauthenticated"}>
+          <RainbowKitProvider appInfo={{ appName: "GreenLedger" }} theme={lightTheme({ accentColor: "#1f6f43" })}>
+            <Connection openModal={openModal} onConnection={onConnection} />
+          </RainbowKitProvider>
+        </RainbowKitAuthenticationProvider>
       </QueryClientProvider>
     </WagmiProvider>
   );

@@ -36,7 +36,6 @@ export const wagmiConfig = createConfig({
   chains: [greenLedgerLocal],
   connectors,
   transports: { [greenLedgerLocal.id]: http(LOCAL_RPC) },
-  ssr: true,
 });
 
 declare module "wagmi" {

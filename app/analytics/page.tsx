@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { CropSelect } from "@/components/charts/crop-select";
-import { MedianQuantityChart, QualityChart, VolumeChart } from "@/components/charts/lazy-charts";
+import { MedianQuantityChart } from "@/components/charts/median-quantity-chart";
+import { QualityChart } from "@/components/charts/quality-chart";
 import {
   formatBucket,
   isWindowKey,
@@ -10,6 +11,7 @@ import {
   WINDOWS,
   type WindowKey,
 } from "@/components/charts/summarize-analytics";
+import { VolumeChart } from "@/components/charts/volume-chart";
 import { getHourlyAnalytics } from "@/lib/analytics/get-hourly-analytics";
 import styles from "./analytics.module.css";
 
@@ -161,9 +163,7 @@ export default async function AnalyticsPage({ searchParams }: Props) {
                 ? `; the busiest ${bucketLabel} was ${formatBucket(busiest.bucket, windowKey)} with ${busiest.count}.`
                 : "."}
             </p>
-            <div className={styles.frame} data-chart="volume">
-              <VolumeChart rows={summary.volume} crops={summary.crops} colors={colors} windowKey={windowKey} />
-            </div>
+            <VolumeChart rows={summary.volume} crops={summary.crops} colors={colors} windowKey={windowKey} />
             <SeriesTable
               rows={summary.volume}
               crops={summary.crops}
@@ -183,9 +183,7 @@ export default async function AnalyticsPage({ searchParams }: Props) {
                 .join(", ")}
               {byQuality.length > 5 ? ` (highest 5 of ${byQuality.length} crops).` : "."}
             </p>
-            <div className={styles.frame} data-chart="quality">
-              <QualityChart rows={summary.quality} crops={summary.crops} colors={colors} windowKey={windowKey} />
-            </div>
+            <QualityChart rows={summary.quality} crops={summary.crops} colors={colors} windowKey={windowKey} />
             <SeriesTable
               rows={summary.quality}
               crops={summary.crops}
@@ -206,9 +204,7 @@ export default async function AnalyticsPage({ searchParams }: Props) {
               {byQuantity.length > 5 ? ` (largest 5 of ${byQuantity.length} crops).` : "."} Each crop's figure is the
               batch-weighted median of its hourly medians.
             </p>
-            <div className={styles.frame} data-chart="quantity">
-              <MedianQuantityChart perCrop={summary.perCrop} colors={colors} />
-            </div>
+            <MedianQuantityChart perCrop={summary.perCrop} colors={colors} />
           </figure>
 
           <table className={styles.table}>

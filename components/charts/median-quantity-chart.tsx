@@ -1,24 +1,32 @@
-"use client";
-
-import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import styles from "./charts.module.css";
 import type { CropSummary } from "./summarize-analytics";
 
 type Props = { perCrop: CropSummary[]; colors: Record<string, string> };
 
-export default function MedianQuantityChart({ perCrop, colors }: Props) {
+const number = new Intl.NumberFormat("en");
+
+/** One horizontal bar per crop: a phone has room for the crop names this way. */
+export function MedianQuantityChart({ perCrop, colors }: Props) {
+  const longest = Math.max(1, ...perCrop.map((row) => row.medianQuantity));
   return (
-    <ResponsiveContainer width="100%" height="100%">
-      <BarChart data={perCrop} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
-        <CartesianGrid strokeDasharray="3 3" vertical={false} />
-        <XAxis dataKey="cropType" interval={0} angle={-30} textAnchor="end" height={56} />
-        <YAxis width={56} />
-        <Tooltip formatter={(value) => [`${Number(value).toLocaleString("en")} kg`, "Median quantity"]} />
-        <Bar dataKey="medianQuantity" name="Median quantity (kg)" isAnimationActive={false}>
-          {perCrop.map((row) => (
-            <Cell key={row.cropType} fill={colors[row.cropType]} />
-          ))}
-        </Bar>
-      </BarChart>
-    </ResponsiveContainer>
+    <dl className={styles.bars}>
+      {perCrop.map((row) => (
+        <div key={row.cropType} className={styles.barRow}>
+          <dt>{row.cropType}</dt>
+          <dd>
+            <svg height="14" aria-hidden="true">
+              <rect
+                data-crop={row.cropType}
+                width={`${(row.medianQuantity / longest) * 100}%`}
+                height="14"
+                rx="2"
+                fill={colors[row.cropType]}
+              />
+            </svg>
+            <span>{number.format(row.medianQuantity)} kg</span>
+          </dd>
+        </div>
+      ))}
+    </dl>
   );
 }

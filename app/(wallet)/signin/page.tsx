@@ -1,5 +1,8 @@
 import type { Metadata } from "next";
+import { getAddress } from "viem";
 import { SignInPanel } from "@/components/sign-in-panel";
+import { signedInUser } from "@/lib/auth/signed-in-user";
+import { env } from "@/lib/env.mjs";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -8,8 +11,9 @@ function safeNext(next: string | string[] | undefined): string {
   return typeof next === "string" && /^\/(?![/\\])/.test(next) ? next : "/";
 }
 
+// Rendered per request (it reads the session cookie), so the SIWE domain is the running server's PUBLIC_BASE_URL.
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
-  const { next } = await searchParams;
+  const [{ next }, user] = await Promise.all([searchParams, signedInUser()]);
   return (
     <main id="main" tabIndex={-1}>
       <section className="hero">
@@ -19,7 +23,11 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
           Ethereum) to record inspections, shipments and deliveries for the batches you handle.
         </p>
       </section>
-      <SignInPanel next={safeNext(next)} />
+      <SignInPanel
+        next={safeNext(next)}
+        user={user && { address: getAddress(user.address), role: user.role }}
+        publicBaseUrl={env.PUBLIC_BASE_URL}
+      />
     </main>
   );
 }

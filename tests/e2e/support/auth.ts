@@ -1,8 +1,8 @@
 import { type APIRequest, type APIRequestContext, expect } from "@playwright/test";
 import { SignJWT } from "jose";
-import { createSiweMessage } from "viem/siwe";
 import { demoAccount as deriveDemoAccount } from "@/lib/demo/demo-accounts";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { signInMessage } from "@/tests/support/siwe";
 import { BASE_URL, PUBLIC_BASE_URL, SESSION_SECRET } from "./server";
 
 export type { Role };
@@ -33,16 +33,9 @@ export async function signIn(api: APIRequest, role: Role): Promise<APIRequestCon
     const nonceResponse = await context.get("/api/auth/nonce");
     expect(nonceResponse.status(), `GET /api/auth/nonce: ${await nonceResponse.text()}`).toBe(200);
     const { nonce } = (await nonceResponse.json()) as { nonce: string };
-    const message = createSiweMessage({
-      domain: new URL(PUBLIC_BASE_URL).host,
-      address: account.address,
-      uri: PUBLIC_BASE_URL,
-      version: "1",
-      chainId: 1,
-      nonce,
+    const verified = await context.post("/api/auth/verify", {
+      data: await signInMessage(account, PUBLIC_BASE_URL, nonce),
     });
-    const signature = await account.signMessage({ message });
-    const verified = await context.post("/api/auth/verify", { data: { message, signature } });
     expect(verified.status(), `POST /api/auth/verify: ${await verified.text()}`).toBe(200);
     expect(await verified.json()).toEqual({ address: account.address.toLowerCase(), role });
     return context;

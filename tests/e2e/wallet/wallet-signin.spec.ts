@@ -78,6 +78,35 @@ test("an inspector signs in with an injected wallet and records an inspection", 
   expect(errors).toEqual([]);
 });
 
+test("the sign-in page loads the wallet code only once a wallet is asked for", async ({ page }) => {
+  await installTestWallet(page, demoAccount("buyer"));
+  await page.route(
+    (url) => url.host !== new URL(BASE_URL).host,
+    (route) => route.abort("internetdisconnected"),
+  );
+  const scripts: Promise<{ url: string; wallet: boolean }>[] = [];
+  page.on("response", (response) => {
+    if (response.request().resourceType() !== "script") return;
+    // A response still arriving when the test ends must not fail it.
+    const wallet = response.text().then(
+      (body) => /rainbowkit|wagmi/i.test(body),
+      () => false,
+    );
+    scripts.push(wallet.then((found) => ({ url: response.url(), wallet: found })));
+  });
+
+  await page.goto("/signin");
+  await expect(page.getByText("Not signed in.", { exact: false })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  const firstLoad = await Promise.all(scripts);
+  expect(firstLoad.length).toBeGreaterThan(0);
+  expect(firstLoad.filter((script) => script.wallet).map((script) => script.url)).toEqual([]);
+
+  await page.getByRole("button", { name: "Connect Wallet" }).click();
+  await expect(page.getByRole("dialog").getByRole("button", { name: TEST_WALLET_NAME })).toBeVisible();
+  expect((await Promise.all(scripts)).some((script) => script.wallet)).toBe(true);
+});
+
 test("the batch page is a 404 for unknown and malformed token ids", async ({ page }) => {
   for (const tokenId of ["999999999", "0", "abc", "1.5", "99999999999999999"]) {
     const response = await page.goto(`/batches/${tokenId}`);
