@@ -84,8 +84,10 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
     const pathname = url.split("?")[0] ?? "/";
     measure(request, response, pathname, start);
     if (!counted && pathname.startsWith("/api/") && !unlimited.has(pathname)) {
+      const address = clientAddress(request);
       try {
-        await consumeRateLimit("ip", clientAddress(request));
+        // A slice held here is spent without an await; only taking a new one waits.
+        if (!consumeHeldSlice(address)) await consumeRateLimit("ip", address);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         return sendError(response, error);
