@@ -1,22 +1,29 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
+import type { Recorded, RecordedAnswers } from "@/bench/recorded";
 
-// The limit: node:http answering recorded bodies from memory, with nothing else in the process.
-const bodies = JSON.parse(readFileSync(process.env.LIMIT_BODIES ?? "", "utf8")) as { verify: string; search: string };
-const verify = Buffer.from(bodies.verify);
-const search = Buffer.from(bodies.search);
+// The limit: node:http answering GreenLedger's recorded answers (status, headers, body) from memory, with nothing
+// else in the process. node:http adds the same date and keep-alive headers it adds to GreenLedger's answers.
+const answers = JSON.parse(readFileSync(process.env.LIMIT_ANSWERS ?? "", "utf8")) as RecordedAnswers;
 
-function send(response: http.ServerResponse, body: Buffer): void {
-  response.writeHead(200, { "content-type": "application/json", "content-length": body.length });
-  response.end(body);
+function replay(answer: Recorded) {
+  const body = Buffer.from(answer.body, "base64");
+  const headers = [...answer.headers, "Content-Length", String(body.length)];
+  return (response: http.ServerResponse) => {
+    response.writeHead(answer.status, headers);
+    response.end(body);
+  };
 }
+
+const verify = replay(answers.verify);
+const search = replay(answers.search);
 
 http
   .createServer((request, response) => {
-    if (request.method === "GET" && request.url?.startsWith("/api/verify/")) return send(response, verify);
+    if (request.method === "GET" && request.url?.startsWith("/api/verify/")) return verify(response);
     if (request.method === "POST" && request.url === "/api/crop-batches/search") {
       request.resume();
-      request.on("end", () => send(response, search));
+      request.on("end", () => search(response));
       return;
     }
     response.writeHead(404).end();

@@ -1,4 +1,6 @@
-import autocannon from "autocannon";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import path from "node:path";
 
 export type Request = { method: "GET" | "POST"; path: string; body?: string };
 
@@ -9,6 +11,10 @@ export type LoadOptions = {
   connections: number;
   /** Constant arrival rate (requests per second over all connections); unset: as fast as the server answers. */
   rate?: number;
+  /** Requests generated ahead; wrk cycles through them. Enough that a run never repeats one when that matters. */
+  requests: number;
+  /** Where the file of generated requests goes. */
+  workDir: string;
 };
 
 export type Measured = {
@@ -23,44 +29,102 @@ export type Measured = {
   statuses: Record<string, number>;
 };
 
+const WRK = "/usr/bin/wrk";
+const SCRIPT = path.resolve("bench/wrk.lua");
+
+/** Debian's wrk, installed with apt-get when it is missing and this is root; otherwise a clear refusal. */
+export function ensureWrk(): string {
+  if (existsSync(WRK)) return WRK;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`the bench drives its load with wrk, which is missing: install it (sudo apt-get install wrk)`);
+  }
+  console.log("installing wrk (apt-get install wrk) ...");
+  let result = spawnSync("apt-get", ["install", "-y", "wrk"], { stdio: "inherit" });
+  if (result.status !== 0) {
+    spawnSync("apt-get", ["update"], { stdio: "inherit" });
+    result = spawnSync("apt-get", ["install", "-y", "wrk"], { stdio: "inherit" });
+  }
+  if (result.status !== 0 || !existsSync(WRK)) throw new Error("apt-get could not install wrk; install it and retry");
+  return WRK;
+}
+
+type WrkResult = {
+  requests: number;
+  durationUs: number;
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  errors: { connect: number; read: number; write: number; timeout: number };
+  statuses: Record<string, number>;
+};
+
+/** `count` requests from `next`, dealt round-robin into one file per wrk thread: `${prefix}-${thread}.tsv`. */
+function writeRequests(prefix: string, next: () => Request, count: number, threads: number): void {
+  const lines: string[][] = Array.from({ length: threads }, () => []);
+  for (let index = 0; index < count; index += 1) {
+    const request = next();
+    lines[index % threads]?.push(`${request.method}\t${request.path}\t${request.body ?? ""}`);
+  }
+  for (const [thread, part] of lines.entries()) writeFileSync(`${prefix}-${thread}.tsv`, `${part.join("\n")}\n`);
+}
+
+function runWrk(args: string[], env: Record<string, string>): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ensureWrk(), args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const line = output.split("\n").find((text) => text.startsWith("BENCH_RESULT "));
+      if (code !== 0 || !line) reject(new Error(`wrk ${args.join(" ")} failed (exit ${code}):\n${output}`));
+      else resolve(JSON.parse(line.slice("BENCH_RESULT ".length)) as WrkResult);
+    });
+  });
+}
+
+let runs = 0;
+
 /**
- * One autocannon run; each request takes its own path from `next`. Latencies are in ms, from autocannon's HDR
- * histogram (1 ms resolution; corrected for coordinated omission in constant-rate mode).
+ * One wrk run; each request takes its own path and body from `next`. Closed loop: one wrk thread with all
+ * connections. At a constant rate: one thread per connection, each on a fixed schedule, latencies corrected for
+ * coordinated omission in bench/wrk.lua. Latencies in ms.
  */
 export async function measure(options: LoadOptions): Promise<Measured> {
-  const result = await autocannon({
-    url: options.base,
-    connections: options.connections,
-    duration: options.seconds,
-    timeout: 10,
-    ...(options.rate ? { overallRate: options.rate } : {}),
-    requests: [
-      {
-        setupRequest: (request) => {
-          const next = options.next();
-          return {
-            ...request,
-            method: next.method,
-            path: next.path,
-            body: next.body,
-            headers: next.body ? { "content-type": "application/json" } : {},
-          };
-        },
-      },
+  runs += 1;
+  const prefix = path.join(options.workDir, `requests-${runs}`);
+  const threads = options.rate ? options.connections : 1;
+  writeRequests(prefix, options.next, options.requests, threads);
+  const result = await runWrk(
+    [
+      `-t${threads}`,
+      `-c${options.connections}`,
+      `-d${options.seconds}s`,
+      "--timeout",
+      "10s",
+      "--latency",
+      "-s",
+      SCRIPT,
+      options.base,
     ],
-  });
-  const requests = result["1xx"] + result["2xx"] + result["3xx"] + result["4xx"] + result["5xx"];
-  const statuses = Object.fromEntries(
-    Object.entries(result.statusCodeStats ?? {}).map(([status, stats]) => [status, stats.count ?? 0]),
+    { BENCH_REQUESTS: prefix, BENCH_THREADS: String(threads), BENCH_RATE: String(options.rate ?? 0) },
   );
+  const non2xx = Object.entries(result.statuses)
+    .filter(([status]) => !status.startsWith("2"))
+    .reduce((sum, [, count]) => sum + count, 0);
+  const { connect, read, write, timeout } = result.errors;
   return {
-    rps: requests / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    p999: result.latency.p99_9,
-    requests,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    statuses,
+    rps: result.requests / (result.durationUs / 1e6),
+    p50: result.p50Us / 1000,
+    p99: result.p99Us / 1000,
+    p999: result.p999Us / 1000,
+    requests: result.requests,
+    errors: connect + read + write + timeout,
+    non2xx,
+    statuses: result.statuses,
   };
 }

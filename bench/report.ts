@@ -4,11 +4,13 @@ import type { Measured } from "@/bench/load";
 
 export type Row = {
   scenario: string;
-  server: "limit" | "naive" | "ours";
+  server: "ceiling" | "limit" | "naive" | "ours";
   measured: Measured;
   /** The limit's and the naive peer's runs this row is compared with. */
   limit?: Measured;
   naive?: Measured;
+  /** The generator against a server that only writes the same bytes: what the load generator itself reaches. */
+  ceiling?: Measured;
   note?: string;
 };
 
@@ -20,8 +22,8 @@ const ratio = (ours: Measured, other?: Measured) => (other ? `${number(ours.rps 
 
 export function table(rows: Row[]): string {
   const lines = [
-    "| scenario | server | requests | req/s | P50 ms | P99 ms | P99.9 ms | errors | non-2xx | ours/limit | ours/naive | note |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| scenario | server | requests | req/s | P50 ms | P99 ms | P99.9 ms | errors | non-2xx | ours/limit | ours/naive | generator ceiling req/s | note |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   for (const row of rows) {
     const m = row.measured;
@@ -31,7 +33,7 @@ export function table(rows: Row[]): string {
       .join(", ");
     const ours = row.server === "ours";
     lines.push(
-      `| ${row.scenario} | ${row.server} | ${number(m.requests)} | ${number(m.rps)} | ${number(m.p50)} | ${number(m.p99)} | ${number(m.p999)} | ${number(m.errors)} | ${number(m.non2xx)}${statuses ? ` (${statuses})` : ""} | ${ours ? ratio(m, row.limit) : ""} | ${ours ? ratio(m, row.naive) : ""} | ${row.note ?? ""} |`,
+      `| ${row.scenario} | ${row.server} | ${number(m.requests)} | ${number(m.rps)} | ${number(m.p50, 2)} | ${number(m.p99, 2)} | ${number(m.p999, 2)} | ${number(m.errors)} | ${number(m.non2xx)}${statuses ? ` (${statuses})` : ""} | ${ours ? ratio(m, row.limit) : ""} | ${ours ? ratio(m, row.naive) : ""} | ${row.ceiling ? number(row.ceiling.rps) : ""} | ${row.note ?? ""} |`,
     );
   }
   return lines.join("\n");

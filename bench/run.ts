@@ -4,7 +4,8 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { prepareDatabase } from "@/bench/database";
-import { type Measured, measure, type Request } from "@/bench/load";
+import { ensureWrk, type Measured, measure, type Request } from "@/bench/load";
+import { record } from "@/bench/recorded";
 import { appendResults, type Check, checks, machine, type Row, table } from "@/bench/report";
 import {
   hotTokens,
@@ -17,7 +18,7 @@ import {
   verifyPastL1,
   verifyUniform,
 } from "@/bench/scenarios";
-import { dropKeys, type Server, startLimit, startNaive, startOurs, startRedis } from "@/bench/servers";
+import { dropKeys, type Server, startCeiling, startLimit, startNaive, startOurs, startRedis } from "@/bench/servers";
 
 const { values: flags } = parseArgs({
   options: {
@@ -72,13 +73,15 @@ async function run(
   server: Server,
   scenario: string,
   next: () => Request,
-  options: { rate?: number; seconds?: number } = {},
+  options: { rate?: number; seconds?: number; requests?: number } = {},
 ): Promise<Measured> {
   const { rate } = options;
-  if (!rate) await measure({ base: server.base, next, seconds: warmSeconds, connections });
-  const measured = await measure({ base: server.base, next, seconds: options.seconds ?? seconds, connections, rate });
+  const load = { base: server.base, next, connections, requests: options.requests ?? 100_000, workDir: logDir };
+  if (!rate) await measure({ ...load, seconds: warmSeconds });
+  const measured = await measure({ ...load, seconds: options.seconds ?? seconds, rate });
+  const ms = (value: number) => value.toFixed(2);
   say(
-    `${scenario} on ${server.name}: ${measured.rps.toFixed(0)} req/s, P50 ${measured.p50} ms, P99 ${measured.p99} ms, P99.9 ${measured.p999} ms, errors ${measured.errors}, non-2xx ${measured.non2xx}`,
+    `${scenario} on ${server.name}: ${measured.rps.toFixed(0)} req/s, P50 ${ms(measured.p50)} ms, P99 ${ms(measured.p99)} ms, P99.9 ${ms(measured.p999)} ms, errors ${measured.errors}, non-2xx ${measured.non2xx}`,
   );
   return measured;
 }
@@ -181,7 +184,17 @@ async function stopLast(): Promise<void> {
   await stops.pop()?.();
 }
 
+/** The verification and the search on a server that replays GreenLedger's recorded answers; stops it after. */
+async function replayRuns(server: Server, hot: number[]): Promise<{ verify: Measured; search: Measured }> {
+  stops.push(() => server.child.stop());
+  const verify = await run(server, "verify", verifyHot(hot));
+  const searched = await run(server, "search", search({ limit: 20 }));
+  await stopLast();
+  return { verify, search: searched };
+}
+
 async function main(): Promise<void> {
+  ensureWrk();
   const hot = hotTokens(batches);
   say(`database: ${flags.reuse ? "reusing gl_bench_reuse if its seed matches" : "a scratch database"} on ${adminUrl}`);
   const database = await prepareDatabase({ adminUrl, batches, hotTokens: hot, reuse: flags.reuse, keep: flags.keep });
@@ -198,15 +211,19 @@ async function main(): Promise<void> {
   const ours = await startOurs("ours", logDir, { databaseUrl: database.url, redisUrl: sharedRedis, keyPrefix });
   stops.push(() => ours.child.stop());
 
-  const sample = await json<{ status: string }>(fetch(`${ours.base}/api/verify/${hot[0]}`));
+  // The limit answers these very bytes, so whatever GreenLedger adds to an answer is in the limit too.
+  const answers = {
+    verify: await record(ours.base, { method: "GET", path: `/api/verify/${hot[0]}` }),
+    search: await record(ours.base, { method: "POST", path: SEARCH_PATH, body: JSON.stringify({ limit: 20 }) }),
+  };
+  const sample = JSON.parse(Buffer.from(answers.verify.body, "base64").toString()) as { status: string };
   if (sample.status !== "verified") say(`warning: token ${hot[0]} verifies as '${sample.status}', not 'verified'`);
-  const verifyBody = JSON.stringify(sample);
-  const searchBody = JSON.stringify(await json(post(ours.base, { limit: 20 })));
   const page500 = await cursorFor(ours.base, 500);
 
   const oursHot = await run(ours, "verify hot", verifyHot(hot));
   const oursRated = await run(ours, "verify hot at 80% of max", verifyHot(hot), { rate: oursHot.rps * 0.8 });
-  const oursCold = await run(ours, "verify cold", verifyUniform(batches, coldSeed));
+  // More tokens than a run asks for: each cold request is one nobody asked for before.
+  const oursCold = await run(ours, "verify cold", verifyUniform(batches, coldSeed), { requests: 1_000_000 });
   // The P99.9 target holds at a sustainable rate, not at saturation: each search again, right after its maximum
   // was measured, at 80% of it.
   const rated = (measured: { rps: number }) => ({ rate: Math.max(1, measured.rps * 0.8) });
@@ -218,26 +235,41 @@ async function main(): Promise<void> {
   const filteredRated = await run(ours, "search filtered at 80%", searchFiltered(), rated(oursFiltered));
   // More cursors than a run sends requests: no page is asked for twice, so none comes from the cache.
   const anyDepth = searchAnyDepth(await database.randomCursors(200_000));
-  const oursAnyDepth = await run(ours, "search at any depth, uncached", anyDepth);
+  const oursAnyDepth = await run(ours, "search at any depth, uncached", anyDepth, { requests: 200_000 });
   const oursJourney = await run(ours, "mixed journey", journey(hot), { seconds: journeySeconds });
   await stopLast();
 
-  say("starting the limit (bare node:http) ...");
-  const limit = await startLimit(logDir, { verify: verifyBody, search: searchBody });
-  stops.push(() => limit.child.stop());
-  const limitVerify = await run(limit, "verify", verifyHot(hot));
-  const limitSearch = await run(limit, "search", search({ limit: 20 }));
-  await stopLast();
+  say("starting the generator's ceiling (the same bytes written straight to the socket) ...");
+  const { verify: ceilingVerify, search: ceilingSearch } = await replayRuns(await startCeiling(logDir, answers), hot);
+  say("starting the limit (bare node:http answering the recorded bytes) ...");
+  const { verify: limitVerify, search: limitSearch } = await replayRuns(await startLimit(logDir, answers), hot);
 
   say("starting the naive peer (next start, Prisma per request) ...");
   const naive = await startNaive(logDir, database.url);
   stops.push(() => naive.child.stop());
   const naiveHot = await run(naive, "verify hot", verifyHot(hot));
-  const naiveCold = await run(naive, "verify cold", verifyUniform(batches, coldSeed + 1));
+  const naiveCold = await run(naive, "verify cold", verifyUniform(batches, coldSeed + 1), { requests: 1_000_000 });
   await stopLast();
 
-  rows.push(
-    { scenario: "verify hot (Zipf s=1.1 over 1,000 tokens)", server: "limit", measured: limitVerify },
+  // Each ratio to the limit sits beside what the generator itself reaches on that request.
+  const ceilingOf = new Map([
+    [limitVerify, ceilingVerify],
+    [limitSearch, ceilingSearch],
+  ]);
+  const closedLoop: Row[] = [
+    {
+      scenario: "verify hot (Zipf s=1.1 over 1,000 tokens)",
+      server: "ceiling",
+      measured: ceilingVerify,
+      note: "wrk against the same bytes written straight to the socket",
+    },
+    {
+      scenario: "verify hot (Zipf s=1.1 over 1,000 tokens)",
+      server: "limit",
+      measured: limitVerify,
+      limit: limitVerify,
+      note: "node:http answering the recorded bytes",
+    },
     { scenario: "verify hot (Zipf s=1.1 over 1,000 tokens)", server: "naive", measured: naiveHot },
     {
       scenario: "verify hot (Zipf s=1.1 over 1,000 tokens)",
@@ -260,7 +292,19 @@ async function main(): Promise<void> {
       limit: limitVerify,
       naive: naiveCold,
     },
-    { scenario: "search first page", server: "limit", measured: limitSearch, note: "recorded body from memory" },
+    {
+      scenario: "search first page",
+      server: "ceiling",
+      measured: ceilingSearch,
+      note: "wrk against the same bytes written straight to the socket",
+    },
+    {
+      scenario: "search first page",
+      server: "limit",
+      measured: limitSearch,
+      limit: limitSearch,
+      note: "node:http answering the recorded bytes",
+    },
     { scenario: "search first page", server: "ours", measured: oursFirst, limit: limitSearch },
     { scenario: "search page 500 (cursor)", server: "ours", measured: oursDeep, limit: limitSearch },
     {
@@ -275,6 +319,9 @@ async function main(): Promise<void> {
       measured: oursAnyDepth,
       limit: limitSearch,
     },
+  ];
+  rows.push(
+    ...closedLoop.map((row) => ({ ...row, ceiling: row.limit && ceilingOf.get(row.limit) })),
     ...(
       [
         ["search first page", oursFirst, firstRated],
@@ -356,13 +403,19 @@ async function main(): Promise<void> {
   const killErrors = during.errors + during.non2xx + after.errors + after.non2xx;
   results.push(
     {
+      // A limit near the generator's ceiling would be the generator's number, and every ratio to it inflated.
+      target: "the generator outruns the limit (ceiling >= 1.5x the limit's req/s)",
+      measured: `verify ${ceilingVerify.rps.toFixed(0)} vs ${limitVerify.rps.toFixed(0)}, search ${ceilingSearch.rps.toFixed(0)} vs ${limitSearch.rps.toFixed(0)} req/s`,
+      pass: ceilingVerify.rps >= 1.5 * limitVerify.rps && ceilingSearch.rps >= 1.5 * limitSearch.rps,
+    },
+    {
       target: "cached verification >= 0.5x the limit (req/s)",
       measured: `${(oursHot.rps / limitVerify.rps).toFixed(2)}x`,
       pass: oursHot.rps >= 0.5 * limitVerify.rps,
     },
     {
       target: "cached verification P99.9 < 150 ms at 80% of its max rate",
-      measured: `${oursRated.p999} ms at ${(oursHot.rps * 0.8).toFixed(0)} req/s`,
+      measured: `${oursRated.p999.toFixed(1)} ms at ${(oursHot.rps * 0.8).toFixed(0)} req/s`,
       pass: oursRated.p999 < 150 && oursRated.errors + oursRated.non2xx === 0,
     },
     {
@@ -371,13 +424,18 @@ async function main(): Promise<void> {
       pass: oursCold.rps >= 0.15 * limitVerify.rps,
     },
     {
+      target: "search first page >= 0.35x the limit (req/s)",
+      measured: `${(oursFirst.rps / limitSearch.rps).toFixed(2)}x`,
+      pass: oursFirst.rps >= 0.35 * limitSearch.rps,
+    },
+    {
       target: "search first page and page 500 within 20% (req/s and P99)",
-      measured: `${oursFirst.rps.toFixed(0)} vs ${oursDeep.rps.toFixed(0)} req/s; P99 ${oursFirst.p99} vs ${oursDeep.p99} ms`,
+      measured: `${oursFirst.rps.toFixed(0)} vs ${oursDeep.rps.toFixed(0)} req/s; P99 ${oursFirst.p99.toFixed(1)} vs ${oursDeep.p99.toFixed(1)} ms`,
       pass: within(oursFirst.rps, oursDeep.rps) && within(Math.max(oursFirst.p99, 1), Math.max(oursDeep.p99, 1)),
     },
     {
       target: `search P99.9 < 300 ms at the measured sustainable rate (${batches.toLocaleString("en-US")} rows)`,
-      measured: `at 80% of max: first ${firstRated.p999}, page 500 ${deepRated.p999}, filtered ${filteredRated.p999} ms`,
+      measured: `at 80% of max: first ${firstRated.p999.toFixed(1)}, page 500 ${deepRated.p999.toFixed(1)}, filtered ${filteredRated.p999.toFixed(1)} ms`,
       pass:
         Math.max(firstRated.p999, deepRated.p999, filteredRated.p999) < 300 &&
         [firstRated, deepRated, filteredRated].every((measured) => measured.errors + measured.non2xx === 0),
@@ -389,7 +447,7 @@ async function main(): Promise<void> {
     },
     {
       target: "Redis killed: P99 grows by < 5 ms",
-      measured: `${before.p99} -> ${during.p99} ms (${during.p99 - before.p99 >= 0 ? "+" : ""}${during.p99 - before.p99} ms)`,
+      measured: `${before.p99.toFixed(1)} -> ${during.p99.toFixed(1)} ms (${during.p99 - before.p99 >= 0 ? "+" : ""}${(during.p99 - before.p99).toFixed(1)} ms)`,
       pass: during.p99 - before.p99 < 5,
     },
     {
@@ -428,7 +486,7 @@ if (rows.length) {
     `- Command: \`${command}\``,
     `- Machine: ${machineLine}`,
     `- Seeding: ${seeding}`,
-    `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s); load generator: autocannon 9 in the bench process on the same machine`,
+    `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s); load generator: wrk 4.1 (Debian), one thread for the closed-loop runs, one thread per connection on a fixed schedule for the constant-rate runs (latency from the scheduled send), on the same machine`,
     "",
     table(rows),
     "",

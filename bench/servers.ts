@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { buildIfStale, type Child, start, waitReady } from "@/bench/processes";
+import type { RecordedAnswers } from "@/bench/recorded";
 import { BENCH_CHAIN_ID } from "@/bench/seed";
 import { freePort, freePorts } from "@/scripts/free-port.mjs";
 
@@ -12,18 +13,27 @@ const NEXT_BIN = path.resolve("node_modules/next/dist/bin/next");
 const NAIVE_DIR = path.resolve("bench/naive-next");
 const OUR_SOURCES = ["app", "components", "lib", "public", "workers", "prisma", "next.config.mjs", "package-lock.json"];
 
-/** The limit: bare node:http answering the recorded verification and search bodies. */
-export async function startLimit(logDir: string, bodies: { verify: string; search: string }): Promise<Server> {
+async function startReplay(name: string, script: string, logDir: string, answers: RecordedAnswers): Promise<Server> {
   const port = await freePort();
-  const bodiesFile = path.join(logDir, "limit-bodies.json");
-  writeFileSync(bodiesFile, JSON.stringify(bodies));
-  const child = start("limit", process.execPath, ["--import", "tsx", "bench/limit-server.ts"], {
-    env: { PORT: String(port), LIMIT_BODIES: bodiesFile },
+  const answersFile = path.join(logDir, "recorded-answers.json");
+  writeFileSync(answersFile, JSON.stringify(answers));
+  const child = start(name, process.execPath, ["--import", "tsx", script], {
+    env: { PORT: String(port), LIMIT_ANSWERS: answersFile },
     logDir,
   });
   const base = `http://127.0.0.1:${port}`;
   await waitReady(child, `${base}/api/verify/1`, 30_000, (status) => status === 200);
-  return { name: "limit", base, child };
+  return { name, base, child };
+}
+
+/** The limit: bare node:http answering GreenLedger's recorded verification and search answers. */
+export function startLimit(logDir: string, answers: RecordedAnswers): Promise<Server> {
+  return startReplay("limit", "bench/limit-server.ts", logDir, answers);
+}
+
+/** The generator's ceiling: the same bytes written straight to the socket, no HTTP server in between. */
+export function startCeiling(logDir: string, answers: RecordedAnswers): Promise<Server> {
+  return startReplay("ceiling", "bench/ceiling-server.ts", logDir, answers);
 }
 
 /** The naive peer: a plain Next route handler (next start) reading the batch with Prisma per request. */

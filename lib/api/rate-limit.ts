@@ -57,13 +57,20 @@ function settle(consumption: Promise<RateLimiterRes>): Promise<Outcome> {
 const reservations = new LRUCache<string, { left: number; until: number }>({ max: 100_000 });
 const reserving = new Map<string, Promise<Outcome | undefined>>();
 
+/**
+ * Counts one request against a slice of `id`'s public allowance this instance already holds, without waiting; false
+ * when it holds none (consumeRateLimit then takes one, or decides in memory).
+ */
+export function consumeHeldSlice(id: string): boolean {
+  const held = reservations.get(id);
+  if (!held || held.left <= 0 || held.until <= Date.now()) return false;
+  held.left -= 1;
+  return true;
+}
+
 async function consumeReserved(redis: RateLimiterRedis, id: string): Promise<Outcome | undefined> {
   const slice = Math.max(1, Math.floor(limits.ip.points / 100));
-  const held = reservations.get(id);
-  if (held && held.left > 0 && held.until > Date.now()) {
-    held.left -= 1;
-    return { allowed: true, msBeforeNext: held.until - Date.now() };
-  }
+  if (consumeHeldSlice(id)) return { allowed: true, msBeforeNext: 0 };
   let pending = reserving.get(id);
   if (!pending) {
     pending = withRedis(() => settle(redis.consume(id, slice)))

@@ -10,9 +10,12 @@ export const addressSchema = z
   .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte EVM address")
   .transform((value) => value.toLowerCase());
 
+/** A token id as text: a positive whole number, no leading zero. */
+export const TOKEN_ID_TEXT = /^[1-9][0-9]{0,15}$/;
+
 export const tokenIdSchema = z
   .string()
-  .regex(/^[1-9][0-9]{0,15}$/, "must be a positive whole number")
+  .regex(TOKEN_ID_TEXT, "must be a positive whole number")
   .transform(Number)
   .refine(Number.isSafeInteger, "is too large");
 

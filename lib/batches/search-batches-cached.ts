@@ -22,7 +22,19 @@ export function searchBatchesCached(input: SearchInput): Promise<SearchResult> {
   });
 }
 
-/** The answer's body: a cached page is serialized once, not per request. */
-export async function searchJson(input: SearchInput): Promise<string> {
-  return toJson(await searchBatchesCached(input));
+export type SearchAnswer = { body: Buffer<ArrayBuffer>; headers: Record<string, string> };
+
+// A cached page is one object until it expires or is dropped: encoded once, not per request.
+const answers = new WeakMap<SearchResult, SearchAnswer>();
+
+/** The answer's body and headers; with its length the page goes out in one write, not chunked. */
+export async function searchAnswer(input: SearchInput): Promise<SearchAnswer> {
+  const page = await searchBatchesCached(input);
+  let answer = answers.get(page);
+  if (!answer) {
+    const body = Buffer.from(toJson(page));
+    answer = { body, headers: { "content-type": "application/json", "content-length": String(body.length) } };
+    answers.set(page, answer);
+  }
+  return answer;
 }

@@ -267,7 +267,7 @@ function writeBehind(name: string, value: unknown, options: CacheOptions): void 
 export function peek<T>(name: string): T | undefined {
   const hit = cache.l1.get(name);
   if (!hit || hit.freshUntil < Date.now()) return undefined;
-  metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
+  metrics.countL1Hit(namespace(name));
   return hit.value as T;
 }
 

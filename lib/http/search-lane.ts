@@ -2,8 +2,8 @@ import type http from "node:http";
 import { readIncomingJson } from "@/lib/api/body";
 import { errorResponse } from "@/lib/api/handler";
 import { searchSchema } from "@/lib/batches/schema";
-import { searchJson } from "@/lib/batches/search-batches-cached";
-import { NEXT_VARY, sendWebResponse } from "@/lib/http/answer";
+import { searchAnswer } from "@/lib/batches/search-batches-cached";
+import { sendWebResponse, withNextVary } from "@/lib/http/answer";
 import { metrics } from "@/lib/metrics/metrics";
 
 const SEARCH_PATH = "/api/crop-batches/search";
@@ -20,9 +20,9 @@ export async function serveSearch(
   if (request.method !== "POST" || url !== SEARCH_PATH) return false;
   metrics.gatewayRoutes.inc({ route: SEARCH_PATH });
   try {
-    const body = await searchJson(await readIncomingJson(request, searchSchema));
-    response.writeHead(200, { "content-type": "application/json", vary: NEXT_VARY });
-    response.end(body);
+    const answer = await searchAnswer(await readIncomingJson(request, searchSchema));
+    response.writeHead(200, withNextVary(answer.headers));
+    response.end(answer.body);
   } catch (error) {
     await sendWebResponse(response, errorResponse(error));
   }

@@ -13,8 +13,18 @@ function createMetrics() {
   const pools = new Map<string, PoolStats>();
   collectDefaultMetrics({ register: registry, prefix: "gl_" });
   const registers = [registry];
+  // The fast path's counts are plain numbers, added to their counters whenever those are read: every answer is
+  // counted, and none pays for a label lookup.
+  const l1Hits = new Map<string, number>();
+  let fastAnswers = 0;
   return {
     registry,
+    countL1Hit(namespace: string): void {
+      l1Hits.set(namespace, (l1Hits.get(namespace) ?? 0) + 1);
+    },
+    countFastAnswer(): void {
+      fastAnswers += 1;
+    },
     httpDuration: new Histogram({
       name: "gl_http_request_duration_seconds",
       help: "Time to answer an HTTP request, by route pattern, method and status.",
@@ -34,11 +44,19 @@ function createMetrics() {
       help: "Cache lookups by namespace and where they were answered: l1, l2 or miss (loaded from the database).",
       labelNames: ["namespace", "result"] as const,
       registers,
+      collect() {
+        for (const [namespace, hits] of l1Hits) this.inc({ namespace, result: "l1" }, hits);
+        l1Hits.clear();
+      },
     }),
     fastPath: new Counter({
       name: "gl_fast_path_responses_total",
       help: "Verification answers the gateway served without Next.",
       registers,
+      collect() {
+        if (fastAnswers) this.inc(fastAnswers);
+        fastAnswers = 0;
+      },
     }),
     gatewayRoutes: new Counter({
       name: "gl_gateway_route_responses_total",

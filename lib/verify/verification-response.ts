@@ -19,7 +19,12 @@ export function verificationCacheHeaders(verification: Verification): Record<str
   return { "cache-control": VERIFY_CACHE_CONTROL, "cache-tag": tags.join(","), "surrogate-key": tags.join(" ") };
 }
 
-export type RenderedVerification = { body: Buffer<ArrayBuffer>; headers: Record<string, string> };
+export type RenderedVerification = {
+  body: Buffer<ArrayBuffer>;
+  headers: Record<string, string>;
+  /** A 304's headers: the validators and cache headers, no content type or length. */
+  notModified: Record<string, string>;
+};
 
 // A cached verification is one object until it is invalidated: serialize, encode and hash it once, not per request.
 const rendered = new WeakMap<Verification, RenderedVerification>();
@@ -29,10 +34,10 @@ export function renderVerification(verification: Verification): RenderedVerifica
   if (!result) {
     const body = Buffer.from(toJson(verification));
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
-    result = {
-      body,
-      headers: { "content-type": "application/json", etag, ...verificationCacheHeaders(verification) },
-    };
+    const validators = { etag, ...verificationCacheHeaders(verification) };
+    // With its length the answer goes out in one write, not chunked.
+    const headers = { "content-type": "application/json", "content-length": String(body.length), ...validators };
+    result = { body, headers, notModified: validators };
     rendered.set(verification, result);
   }
   return result;
@@ -50,8 +55,7 @@ export function verificationAnswer(
   verification: Verification,
   ifNoneMatch: string | null | undefined,
 ): { status: 200 | 304; headers: Record<string, string>; body: Buffer<ArrayBuffer> | null } {
-  const { body, headers } = renderVerification(verification);
+  const { body, headers, notModified } = renderVerification(verification);
   if (!matchesEtag(ifNoneMatch, headers.etag ?? "")) return { status: 200, headers, body };
-  const { "content-type": _, ...validators } = headers;
-  return { status: 304, headers: validators, body: null };
+  return { status: 304, headers: notModified, body: null };
 }

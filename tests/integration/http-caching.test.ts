@@ -161,6 +161,21 @@ describe("HTTP caching and the gateway's fast verification path", () => {
     expect((await changed.json()).batch.stateName).toBe("in_transit");
   });
 
+  it("sends a verification, loaded or cached, and a search page with their length, not chunked", async () => {
+    const tokenId = await harvested("Loquat");
+    const search = { method: "POST", headers: { "content-type": "application/json" }, body: '{"cropType":"Loquat"}' };
+    for (const [path, init] of [
+      [`/api/verify/${tokenId}`, {}],
+      [`/api/verify/${tokenId}`, {}],
+      ["/api/crop-batches/search", search],
+    ] as const) {
+      const answer = await fetch(base + path, init);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get("transfer-encoding")).toBeNull();
+      expect(answer.headers.get("content-length")).toBe(String((await answer.arrayBuffer()).byteLength));
+    }
+  });
+
   it("answers bad ids and unknown tokens in the one error shape, an unknown token as the route would", async () => {
     const bad = await fetch(`${base}/api/verify/abc`);
     expect(bad.status).toBe(400);

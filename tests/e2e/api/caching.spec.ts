@@ -1,7 +1,9 @@
 import { expect, test } from "../support/fixtures";
 
-const withoutDate = (headers: Record<string, string>) =>
-  Object.fromEntries(Object.entries(headers).filter(([name]) => name !== "date"));
+// The date, and how the message is framed: the gateway sends its answers with their length, Next's route chunked.
+const FRAMING = new Set(["date", "content-length", "transfer-encoding"]);
+const withoutFraming = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !FRAMING.has(name)));
 
 function withoutChainStatus(body: { results?: Record<string, unknown>[] }) {
   return { ...body, results: body.results?.map(({ chainStatus: _, ...rest }) => rest) };
@@ -21,7 +23,7 @@ test.describe("HTTP caching of verifications on the production server", () => {
     const viaGateway = await request.get("/api/verify/3");
     expect(await fastPathResponses(request)).toBe(before + 1);
     expect(viaGateway.status()).toBe(200);
-    expect(withoutDate(viaGateway.headers())).toEqual(withoutDate(viaNext.headers()));
+    expect(withoutFraming(viaGateway.headers())).toEqual(withoutFraming(viaNext.headers()));
     expect(await viaGateway.text()).toBe(await viaNext.text());
   });
 
@@ -41,9 +43,7 @@ test.describe("HTTP caching of verifications on the production server", () => {
       const viaNext = await request.post("/api/crop-batches/search?via=next", { data });
       expect(direct.status()).toBe(viaNext.status());
       // The chain sync may confirm a demo batch between the two calls: compare without what it writes.
-      const { "content-length": _, ...headers } = withoutDate(direct.headers());
-      const { "content-length": __, ...nextHeaders } = withoutDate(viaNext.headers());
-      expect(headers).toEqual(nextHeaders);
+      expect(withoutFraming(direct.headers())).toEqual(withoutFraming(viaNext.headers()));
       expect(withoutChainStatus(await direct.json())).toEqual(withoutChainStatus(await viaNext.json()));
     }
   });
