@@ -14,6 +14,7 @@ import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
 import { findTokenByGs1 } from "@/lib/verify/find-token-by-gs1";
 import { getVerification, type Verification } from "@/lib/verify/get-verification";
 import { VERIFY_CACHE_CONTROL, verificationAnswer, verificationCacheHeaders } from "@/lib/verify/verification-response";
+import { securityHeaders, setRequestHeader } from "./security-headers";
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => Promise<void>;
 
@@ -55,7 +56,11 @@ const unknownTokenPage = statusPage(
 );
 
 function sendPage(request: http.IncomingMessage, response: http.ServerResponse, status: number, page: string): void {
-  response.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+  response.writeHead(status, {
+    ...securityHeaders.staticPage,
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+  });
   response.end(request.method === "HEAD" ? undefined : page);
 }
 
@@ -66,17 +71,6 @@ function clientAddress(request: http.IncomingMessage): string {
   const forwarded = env.TRUST_PROXY ? request.headers["x-forwarded-for"] : undefined;
   const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
   return first || request.socket.remoteAddress || "";
-}
-
-// Next reads rawHeaders, so the header is replaced there too; a client cannot send its own.
-function setClientAddress(request: http.IncomingMessage): void {
-  const address = clientAddress(request);
-  const raw = request.rawHeaders;
-  for (let index = raw.length - 2; index >= 0; index -= 2) {
-    if (raw[index]?.toLowerCase() === CLIENT_ADDRESS_HEADER) raw.splice(index, 2);
-  }
-  raw.push(CLIENT_ADDRESS_HEADER, address);
-  request.headers[CLIENT_ADDRESS_HEADER] = address;
 }
 
 // The page shows scan counts too, so it gets the verification's cache policy and tags but no ETag of its own.
@@ -97,7 +91,7 @@ async function lookUp(tokenId: number): Promise<Verification | null | undefined>
 }
 
 function sendError(response: http.ServerResponse, error: ApiError): void {
-  response.writeHead(error.status, { "content-type": "application/json", ...error.headers });
+  response.writeHead(error.status, { ...securityHeaders.api, "content-type": "application/json", ...error.headers });
   response.end(JSON.stringify(error.toBody()));
 }
 
@@ -134,7 +128,7 @@ async function serveVerification(
   }
   const answer = verificationAnswer(verification, request.headers["if-none-match"]);
   metrics.fastPath.inc();
-  response.writeHead(answer.status, { vary: NEXT_VARY, ...answer.headers });
+  response.writeHead(answer.status, { ...securityHeaders.api, vary: NEXT_VARY, ...answer.headers });
   response.end(answer.body ?? undefined);
   return true;
 }
@@ -151,7 +145,7 @@ function measure(request: http.IncomingMessage, response: http.ServerResponse, p
 
 async function sendWebResponse(response: http.ServerResponse, answer: Response): Promise<void> {
   const body = Buffer.from(await answer.arrayBuffer());
-  response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), vary: NEXT_VARY });
+  response.writeHead(answer.status, { ...securityHeaders.api, ...Object.fromEntries(answer.headers), vary: NEXT_VARY });
   response.end(body);
 }
 
@@ -170,7 +164,7 @@ async function serveSearch(
   metrics.gatewayRoutes.inc({ route: SEARCH_PATH });
   try {
     const body = await searchJson(await readIncomingJson(request, searchSchema));
-    response.writeHead(200, { "content-type": "application/json", vary: NEXT_VARY });
+    response.writeHead(200, { ...securityHeaders.api, "content-type": "application/json", vary: NEXT_VARY });
     response.end(body);
   } catch (error) {
     await sendWebResponse(response, errorResponse(error));
@@ -183,7 +177,7 @@ export function createGateway(handle: Handler): Handler {
   return async (request, response) => {
     const url = request.url ?? "/";
     if (malformedPath(url)) {
-      response.writeHead(400, { "content-type": "application/json" }).end(badPath);
+      response.writeHead(400, { ...securityHeaders.api, "content-type": "application/json" }).end(badPath);
       return;
     }
     const pathname = url.split("?")[0] ?? "/";
@@ -218,7 +212,8 @@ export function createGateway(handle: Handler): Handler {
       if (tokenId !== undefined) verification = await lookUp(tokenId);
     }
     if (verify || digitalLink) publicCache(response, verification ?? undefined);
-    setClientAddress(request);
+    setRequestHeader(request, CLIENT_ADDRESS_HEADER, clientAddress(request));
+    securityHeaders.secureNextAnswer(request, response, pathname);
     await handle(request, response);
   };
 }
