@@ -14,6 +14,7 @@ import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
 import { findTokenByGs1 } from "@/lib/verify/find-token-by-gs1";
 import { getVerification, type Verification } from "@/lib/verify/get-verification";
 import { VERIFY_CACHE_CONTROL, verificationAnswer, verificationCacheHeaders } from "@/lib/verify/verification-response";
+import { serveCspReport } from "./csp-reports";
 import { securityHeaders, setRequestHeader } from "./security-headers";
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => Promise<void>;
@@ -192,6 +193,7 @@ export function createGateway(handle: Handler): Handler {
     }
     if (await serveVerification(request, response, url)) return;
     if (await serveSearch(request, response, url)) return;
+    if (await serveCspReport(request, response, url)) return;
     const verify = pathname.match(verifyPath);
     let verification: Verification | null | undefined;
     if (verify) {

@@ -39,10 +39,11 @@ describe("security headers", () => {
       "x-frame-options": "DENY",
       "x-content-type-options": "nosniff",
       "referrer-policy": "no-referrer",
-      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-resource-policy": "same-origin",
     });
-    expect(api["permissions-policy"]).toContain("camera=()");
-    expect(api["permissions-policy"]).toContain("geolocation=()");
+    // Only documents have an opener or use features; JSON that cannot run anything needs neither policy.
+    expect(api["cross-origin-opener-policy"]).toBeUndefined();
+    expect(api["permissions-policy"]).toBeUndefined();
   });
 
   it("allows a prerendered page's inline scripts by hash, never 'unsafe-inline'", () => {
@@ -52,6 +53,7 @@ describe("security headers", () => {
     );
     expect(directive(policy, "frame-ancestors")).toBe("frame-ancestors 'none'");
     expect(directive(policy, "object-src")).toBe("object-src 'none'");
+    expect(directive(policy, "report-uri")).toBe("report-uri /api/csp-reports");
   });
 
   it("allows eval and the reload websocket in development only", () => {
@@ -128,7 +130,7 @@ describe("security headers", () => {
     it("sends static files and route handlers without a nonce", async () => {
       const script = await fetch(`${base}/_next/static/chunks/app.js`);
       expect(script.headers.get("content-security-policy")).toBe(
-        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; report-uri /api/csp-reports",
       );
       expect(seenByNext.at(-1)).toBe("");
       const worker = await fetch(`${base}/sw.js`);

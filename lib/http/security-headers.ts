@@ -24,9 +24,11 @@ export type SecurityHeaders = {
   secureNextAnswer(request: http.IncomingMessage, response: http.ServerResponse, pathname: string): void;
 };
 
+/** Where browsers send what a policy blocked (lib/http/csp-reports.ts). */
+export const CSP_REPORT_PATH = "/api/csp-reports";
 const API_POLICY = "default-src 'none'; frame-ancestors 'none'";
 // What a static file needs when opened on its own; the service worker's fetches fall under it too (connect-src).
-const ASSET_POLICY = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const ASSET_POLICY = `default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; report-uri ${CSP_REPORT_PATH}`;
 // Only the field pages (the farmer's, later the transporter's) may ask for the camera and the position.
 const FIELD_PAGES = /^\/(?:farmer|transporter)(?:\/|$)/;
 const WALLETCONNECT = {
@@ -65,7 +67,7 @@ function permissionsPolicy(field: boolean): string {
 }
 
 /** The CSP hash source of an inline script's text, as a browser computes it. */
-export function scriptHash(text: string): string {
+function scriptHash(text: string): string {
   return `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
 }
 
@@ -133,11 +135,14 @@ export function createSecurityHeaders(options: SecurityOptions): SecurityHeaders
       "form-action 'self'",
       "frame-ancestors 'none'",
       ...(https ? ["upgrade-insecure-requests"] : []),
+      `report-uri ${CSP_REPORT_PATH}`,
     ].join("; ");
   const [noncePrefix, nonceSuffix] = pagePolicy("'nonce-\0'").split("\0") as [string, string];
   const staticPolicy = pagePolicy(options.prerenderedScripts.join(" "));
   const headers = { page: base(false), field: base(true) };
-  const api = { ...headers.page, "content-security-policy": API_POLICY };
+  // Opener and feature policies act on documents only; JSON under default-src 'none' cannot become one that runs.
+  const { "cross-origin-opener-policy": _opener, "permissions-policy": _features, ...forJson } = headers.page;
+  const api = { ...forJson, "content-security-policy": API_POLICY };
   const asset = { ...headers.page, "content-security-policy": ASSET_POLICY };
   const setAll = (response: http.ServerResponse, set: HeaderSet) => {
     for (const name in set) response.setHeader(name, set[name] as string);

@@ -13,23 +13,27 @@ function directive(response: APIResponse, name: string): string {
   return found ?? "";
 }
 
-/** The OWASP set every answer carries, whatever its kind; http here, so no HSTS. */
-function expectSecureHeaders(response: APIResponse, permissions: "none" | "field" = "none"): void {
+/** The OWASP set every answer carries (http here, so no HSTS); documents also get opener and feature policies. */
+function expectSecureHeaders(response: APIResponse, kind: "document" | "field page" | "json" = "document"): void {
   const headers = response.headers();
   expect(headers).toMatchObject({
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
     "x-permitted-cross-domain-policies": "none",
   });
   expect(headers["strict-transport-security"]).toBeUndefined();
-  const allowed = permissions === "field" ? "(self)" : "()";
+  expect(directive(response, "frame-ancestors")).toBe("frame-ancestors 'none'");
+  if (kind === "json") {
+    expect(headers["content-security-policy"]).toBe(API_POLICY);
+    return;
+  }
+  expect(headers["cross-origin-opener-policy"]).toBe("same-origin");
+  const allowed = kind === "field page" ? "(self)" : "()";
   expect(headers["permissions-policy"]).toContain(`camera=${allowed}`);
   expect(headers["permissions-policy"]).toContain(`geolocation=${allowed}`);
   expect(headers["permissions-policy"]).toContain("microphone=()");
-  expect(directive(response, "frame-ancestors")).toBe("frame-ancestors 'none'");
 }
 
 const scriptTags = (html: string) => [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
@@ -59,7 +63,7 @@ test.describe("security headers on every answer", () => {
   }) => {
     const page = await request.get("/farmer");
     expect(page.status()).toBe(200);
-    expectSecureHeaders(page, "field");
+    expectSecureHeaders(page, "field page");
     const scriptSrc = directive(page, "script-src");
     expect(scriptSrc).not.toContain("unsafe-inline");
     const inline = scriptTags(await page.text()).filter(([, attributes]) => !attributes?.includes("src="));
@@ -74,19 +78,16 @@ test.describe("security headers on every answer", () => {
   });
 
   test("API answers, from Next and from the gateway, load nothing and cannot be framed", async ({ request }) => {
-    const health = await request.get("/api/health");
-    expectSecureHeaders(health);
-    expect(health.headers()["content-security-policy"]).toBe(API_POLICY);
+    expectSecureHeaders(await request.get("/api/health"), "json");
 
     // The second read of a token is a cache hit answered by the gateway itself.
     for (const answer of [await request.get("/api/verify/2"), await request.get("/api/verify/2")]) {
       expect(answer.status()).toBe(200);
-      expectSecureHeaders(answer);
-      expect(answer.headers()["content-security-policy"]).toBe(API_POLICY);
+      expectSecureHeaders(answer, "json");
     }
     const search = await request.post("/api/crop-batches/search", { data: { limit: 1 } });
     expect(search.status()).toBe(200);
-    expect(search.headers()["content-security-policy"]).toBe(API_POLICY);
+    expectSecureHeaders(search, "json");
   });
 
   test("the gateway's own status page and the static files carry the set too", async ({ request }) => {
