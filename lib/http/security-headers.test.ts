@@ -41,8 +41,7 @@ describe("security headers", () => {
       "referrer-policy": "no-referrer",
       "cross-origin-resource-policy": "same-origin",
     });
-    // Only documents have an opener or use features; JSON that cannot run anything needs neither policy.
-    expect(api["cross-origin-opener-policy"]).toBeUndefined();
+    // Only documents use features; JSON that cannot run anything needs no feature policy.
     expect(api["permissions-policy"]).toBeUndefined();
   });
 

@@ -107,8 +107,6 @@ export function createSecurityHeaders(options: SecurityOptions): SecurityHeaders
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
-    // A wallet's own window (WalletConnect, Coinbase) talks back to its opener; injected wallets need no window.
-    "cross-origin-opener-policy": walletConnect ? "same-origin-allow-popups" : "same-origin",
     "cross-origin-resource-policy": "same-origin",
     "x-permitted-cross-domain-policies": "none",
     "permissions-policy": permissionsPolicy(field),
@@ -140,8 +138,8 @@ export function createSecurityHeaders(options: SecurityOptions): SecurityHeaders
   const [noncePrefix, nonceSuffix] = pagePolicy("'nonce-\0'").split("\0") as [string, string];
   const staticPolicy = pagePolicy(options.prerenderedScripts.join(" "));
   const headers = { page: base(false), field: base(true) };
-  // Opener and feature policies act on documents only; JSON under default-src 'none' cannot become one that runs.
-  const { "cross-origin-opener-policy": _opener, "permissions-policy": _features, ...forJson } = headers.page;
+  // A feature policy acts on documents only; JSON under default-src 'none' cannot become one that runs.
+  const { "permissions-policy": _features, ...forJson } = headers.page;
   const api = { ...forJson, "content-security-policy": API_POLICY };
   const asset = { ...headers.page, "content-security-policy": ASSET_POLICY };
   const setAll = (response: http.ServerResponse, set: HeaderSet) => {

@@ -13,7 +13,7 @@ function directive(response: APIResponse, name: string): string {
   return found ?? "";
 }
 
-/** The OWASP set every answer carries (http here, so no HSTS); documents also get opener and feature policies. */
+/** The OWASP set every answer carries (http here, so no HSTS); documents also get a feature policy. */
 function expectSecureHeaders(response: APIResponse, kind: "document" | "field page" | "json" = "document"): void {
   const headers = response.headers();
   expect(headers).toMatchObject({
@@ -29,7 +29,6 @@ function expectSecureHeaders(response: APIResponse, kind: "document" | "field pa
     expect(headers["content-security-policy"]).toBe(API_POLICY);
     return;
   }
-  expect(headers["cross-origin-opener-policy"]).toBe("same-origin");
   const allowed = kind === "field page" ? "(self)" : "()";
   expect(headers["permissions-policy"]).toContain(`camera=${allowed}`);
   expect(headers["permissions-policy"]).toContain(`geolocation=${allowed}`);
