@@ -68,7 +68,7 @@ export async function serveCspReport(
     ]);
     // A declared oversized body is never read, so the connection cannot carry another request.
     const close = declared > MAX_REPORT_BYTES ? { connection: "close" } : {};
-    response.writeHead(error.status, { ...securityHeaders.api, "content-type": "application/json", ...close });
+    response.writeHead(error.status, { "content-type": "application/json", ...close, ...securityHeaders.api });
     response.end(JSON.stringify(error.toBody()));
     return true;
   }

@@ -58,9 +58,9 @@ const unknownTokenPage = statusPage(
 
 function sendPage(request: http.IncomingMessage, response: http.ServerResponse, status: number, page: string): void {
   response.writeHead(status, {
-    ...securityHeaders.staticPage,
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
+    ...securityHeaders.staticPage,
   });
   response.end(request.method === "HEAD" ? undefined : page);
 }
@@ -92,7 +92,7 @@ async function lookUp(tokenId: number): Promise<Verification | null | undefined>
 }
 
 function sendError(response: http.ServerResponse, error: ApiError): void {
-  response.writeHead(error.status, { ...securityHeaders.api, "content-type": "application/json", ...error.headers });
+  response.writeHead(error.status, { "content-type": "application/json", ...error.headers, ...securityHeaders.api });
   response.end(JSON.stringify(error.toBody()));
 }
 
@@ -129,7 +129,7 @@ async function serveVerification(
   }
   const answer = verificationAnswer(verification, request.headers["if-none-match"]);
   metrics.fastPath.inc();
-  response.writeHead(answer.status, { ...securityHeaders.api, vary: NEXT_VARY, ...answer.headers });
+  response.writeHead(answer.status, { vary: NEXT_VARY, ...answer.headers, ...securityHeaders.api });
   response.end(answer.body ?? undefined);
   return true;
 }
@@ -146,7 +146,7 @@ function measure(request: http.IncomingMessage, response: http.ServerResponse, p
 
 async function sendWebResponse(response: http.ServerResponse, answer: Response): Promise<void> {
   const body = Buffer.from(await answer.arrayBuffer());
-  response.writeHead(answer.status, { ...securityHeaders.api, ...Object.fromEntries(answer.headers), vary: NEXT_VARY });
+  response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), vary: NEXT_VARY, ...securityHeaders.api });
   response.end(body);
 }
 
@@ -165,7 +165,7 @@ async function serveSearch(
   metrics.gatewayRoutes.inc({ route: SEARCH_PATH });
   try {
     const body = await searchJson(await readIncomingJson(request, searchSchema));
-    response.writeHead(200, { ...securityHeaders.api, "content-type": "application/json", vary: NEXT_VARY });
+    response.writeHead(200, { "content-type": "application/json", vary: NEXT_VARY, ...securityHeaders.api });
     response.end(body);
   } catch (error) {
     await sendWebResponse(response, errorResponse(error));
@@ -178,7 +178,7 @@ export function createGateway(handle: Handler): Handler {
   return async (request, response) => {
     const url = request.url ?? "/";
     if (malformedPath(url)) {
-      response.writeHead(400, { ...securityHeaders.api, "content-type": "application/json" }).end(badPath);
+      response.writeHead(400, { "content-type": "application/json", ...securityHeaders.api }).end(badPath);
       return;
     }
     const pathname = url.split("?")[0] ?? "/";
