@@ -1,6 +1,8 @@
 "use client";
 
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+// Before the schemas are built: they probe for eval when they are created.
+import "@/lib/zod-in-browser";
 import { createBatchSchema, UNITS } from "@/lib/batches/schema";
 import { listPendingBatches } from "@/lib/offline/outbox";
 import type { PendingBatch } from "@/lib/offline/outbox-state";

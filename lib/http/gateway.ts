@@ -2,8 +2,10 @@ import type http from "node:http";
 import { ApiError } from "@/lib/api/errors";
 import { consumeHeldSlice, consumeRateLimit } from "@/lib/api/rate-limit";
 import { env } from "@/lib/env.mjs";
+import { serveCspReport } from "@/lib/http/csp-reports";
 import { servePage } from "@/lib/http/page-lane";
 import { serveSearch } from "@/lib/http/search-lane";
+import { securityHeaders, setRequestHeader } from "@/lib/http/security-headers";
 import { answerCachedVerification, plainVerificationId, serveVerification } from "@/lib/http/verification-lane";
 import { metrics } from "@/lib/metrics/metrics";
 import { routeLabel } from "@/lib/metrics/route-label";
@@ -35,19 +37,8 @@ function clientAddress(request: http.IncomingMessage): string {
   return first || request.socket.remoteAddress || "";
 }
 
-// Next reads rawHeaders, so the header is replaced there too; a client cannot send its own.
-function setClientAddress(request: http.IncomingMessage): void {
-  const address = clientAddress(request);
-  const raw = request.rawHeaders;
-  for (let index = raw.length - 2; index >= 0; index -= 2) {
-    if (raw[index]?.toLowerCase() === CLIENT_ADDRESS_HEADER) raw.splice(index, 2);
-  }
-  raw.push(CLIENT_ADDRESS_HEADER, address);
-  request.headers[CLIENT_ADDRESS_HEADER] = address;
-}
-
 function sendError(response: http.ServerResponse, error: ApiError): void {
-  response.writeHead(error.status, { "content-type": "application/json", ...error.headers });
+  response.writeHead(error.status, { "content-type": "application/json", ...error.headers, ...securityHeaders.api });
   response.end(JSON.stringify(error.toBody()));
 }
 
@@ -78,7 +69,7 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
     counted: boolean,
   ): Promise<void> {
     if (malformedPath(url)) {
-      response.writeHead(400, { "content-type": "application/json" }).end(badPath);
+      response.writeHead(400, { "content-type": "application/json", ...securityHeaders.api }).end(badPath);
       return;
     }
     const pathname = url.split("?")[0] ?? "/";
@@ -95,8 +86,10 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
     }
     if (await serveVerification(request, response, url)) return;
     if (await serveSearch(request, response, url)) return;
+    if (await serveCspReport(request, response, url)) return;
     if (await servePage(request, response, pathname)) return;
-    setClientAddress(request);
+    setRequestHeader(request, CLIENT_ADDRESS_HEADER, clientAddress(request));
+    securityHeaders.secureNextAnswer(request, response, pathname);
     await handle(request, response);
   }
 

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import { ApiError } from "@/lib/api/errors";
 import { tokenIdSchema } from "@/lib/batches/schema";
+import { securityHeaders } from "@/lib/http/security-headers";
 import { findTokenByGs1 } from "@/lib/verify/find-token-by-gs1";
 import { getVerification, type Verification } from "@/lib/verify/get-verification";
 import { VERIFY_CACHE_CONTROL, verificationCacheHeaders } from "@/lib/verify/verification-response";
@@ -27,7 +28,11 @@ const unknownTokenPage = statusPage(
 );
 
 function sendPage(request: http.IncomingMessage, response: http.ServerResponse, status: number, page: string): void {
-  response.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+  response.writeHead(status, {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+    ...securityHeaders.staticPage,
+  });
   response.end(request.method === "HEAD" ? undefined : page);
 }
 

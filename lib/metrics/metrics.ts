@@ -70,6 +70,12 @@ function createMetrics() {
       labelNames: ["scope"] as const,
       registers,
     }),
+    cspViolations: new Counter({
+      name: "gl_csp_violations_total",
+      help: "Content-Security-Policy violations browsers reported, by directive.",
+      labelNames: ["directive"] as const,
+      registers,
+    }),
     errors: new Counter({
       name: "gl_errors_total",
       help: "Errors by kind: http_5xx, redis, purge, database_unavailable (a request answered 503 while the database was away).",

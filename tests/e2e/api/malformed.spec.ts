@@ -1,7 +1,8 @@
 import http from "node:http";
-import { type APIRequestContext, expect, test } from "@playwright/test";
+import type { APIRequestContext } from "@playwright/test";
 import { createBatch, getBatch, searchAll } from "../support/api";
 import { cookieHeader, craftSessionCookie, demoAddress, ROLES, type Role, signIn } from "../support/auth";
+import { expect, test } from "../support/fixtures";
 import { type Auth, type MalformedCase, malformedCases, TARGET } from "../support/malformed";
 import { BASE_URL, HOST, PORT } from "../support/server";
 
