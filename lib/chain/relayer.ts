@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import {
   type Address,
   encodeDeployData,
@@ -20,6 +21,8 @@ const MINT_BASE_GAS = 60_000n;
 const MINT_GAS_PER_TOKEN = 90_000n;
 const TRANSITION_GAS = 150_000n;
 const DEPLOY_GAS = 4_000_000n;
+// With nothing queued or awaiting a receipt the poll slows down to this.
+const IDLE_INTERVAL_MS = 2_000;
 
 export type MintArgs = { owner: string; contentHash: string };
 export type TransitionArgs = { buyer?: string; reason?: string; conformant?: boolean };
@@ -31,6 +34,8 @@ export type RelayerOptions = SignerOptions & {
   confirmations: number;
   batchSize?: number;
   rebroadcastAfterMs?: number;
+  /** On a chain that mines only when a transaction arrives (the embedded anvil): mines empty blocks. */
+  mineBlocks?: (count: number) => Promise<void>;
 };
 
 type Call = { data: Hex; gas: bigint };
@@ -179,8 +184,11 @@ export function createRelayer(options: RelayerOptions) {
     return sent;
   }
 
-  /** Receipts, finality, and re-broadcast of whatever the chain does not have (it may have lost state). */
-  async function track(): Promise<void> {
+  /**
+   * Receipts, finality, and re-broadcast of whatever the chain does not have (it may have lost state). Returns how
+   * many transactions still wait for a receipt.
+   */
+  async function track(): Promise<number> {
     const chainNonce = await client.getTransactionCount({ address: account.address, blockTag: "pending" });
     const missing = await db.chainTransaction.findMany({
       where: { chainId, fromAddress: from, nonce: { gte: chainNonce } },
@@ -195,17 +203,21 @@ export function createRelayer(options: RelayerOptions) {
       if (tx.status !== "pending" || stale) await broadcast(tx.id, tx.raw);
     }
 
-    const head = await client.getBlockNumber();
+    let head = await client.getBlockNumber();
     const pending = await db.chainTransaction.findMany({
       where: { chainId, status: "pending" },
       orderBy: { nonce: "asc" },
     });
+    let waiting = 0;
     for (const tx of pending) {
       const receipt = await client.getTransactionReceipt({ hash: tx.hash as Hex }).catch((error: unknown) => {
         if (error instanceof TransactionReceiptNotFoundError) return null;
         throw error;
       });
-      if (!receipt) continue;
+      if (!receipt) {
+        waiting++;
+        continue;
+      }
       const ok = receipt.status === "success";
       await db.$transaction([
         db.chainTransaction.update({
@@ -220,11 +232,26 @@ export function createRelayer(options: RelayerOptions) {
       if (!ok) log.error({ hash: tx.hash, kind: tx.kind }, "relayed transaction reverted");
     }
 
+    if (options.mineBlocks) {
+      // Nothing else would mine the blocks that make the newest transaction final.
+      const newest = await db.chainTransaction.findFirst({
+        where: { chainId, fromAddress: from, minedBlock: { not: null } },
+        orderBy: { nonce: "desc" },
+        select: { minedBlock: true },
+      });
+      const target = newest?.minedBlock ? newest.minedBlock + BigInt(options.confirmations) : head;
+      if (target > head) {
+        await options.mineBlocks(Number(target - head));
+        head = target;
+      }
+    }
+
     const finalBlock = head - BigInt(options.confirmations);
     await db.chainJob.updateMany({
       where: { status: "confirmed", transaction: { minedBlock: { lte: finalBlock } } },
       data: { status: "final" },
     });
+    return waiting;
   }
 
   async function step(): Promise<number> {
@@ -234,27 +261,29 @@ export function createRelayer(options: RelayerOptions) {
 
   async function run(signal: AbortSignal, intervalMs = 250): Promise<void> {
     let failures = 0;
+    let quiet = 0;
+    // The newest block when track() last found nothing waiting: until another block comes, it has nothing to do.
+    let quietAt: Hex | null = null;
     while (!signal.aborted) {
       try {
-        const sent = await step();
+        const latest = (await client.getBlock({ blockTag: "latest" })).hash;
+        if (latest !== quietAt) quietAt = (await track()) === 0 ? latest : null;
+        const sent = await send();
         failures = 0;
-        if (sent) continue;
+        if (sent) {
+          quiet = 0;
+          quietAt = null;
+          continue;
+        }
+        quiet = quietAt === null ? 0 : quiet + 1;
       } catch (error) {
         failures++;
         log.warn({ err: error, failures }, "relayer step failed; backing off");
       }
-      const wait = Math.min(intervalMs * 2 ** failures, 10_000);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      const wait = failures
+        ? Math.min(intervalMs * 2 ** failures, 10_000)
+        : Math.min(intervalMs * 2 ** quiet, IDLE_INTERVAL_MS);
+      await delay(wait, undefined, { signal }).catch(() => undefined);
     }
   }
 
