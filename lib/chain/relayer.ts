@@ -11,7 +11,7 @@ import {
   TransactionReceiptNotFoundError,
 } from "viem";
 import { cropBatchAbi, cropBatchBytecode } from "@/lib/chain/crop-batch-abi";
-import type { ChainJob, PrismaClient } from "@/lib/generated/prisma/client";
+import { type ChainJob, type ChainTransaction, Prisma, type PrismaClient } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
 
 // One relayer signs at a time across instances, so nonces are handed out in order.
@@ -123,16 +123,20 @@ export function createSigner({ db, client, account, chainId }: SignerOptions) {
     });
   }
 
-  async function broadcast(id: bigint, raw: string): Promise<void> {
+  async function sendRaw(raw: string): Promise<void> {
     try {
       await client.sendRawTransaction({ serializedTransaction: raw as Hex });
     } catch (error) {
       if (!ignorable(error)) throw error;
     }
+  }
+
+  async function broadcast(id: bigint, raw: string): Promise<void> {
+    await sendRaw(raw);
     await db.chainTransaction.update({ where: { id }, data: { broadcastAt: new Date() } });
   }
 
-  return { from, signAndStore, broadcast };
+  return { from, signAndStore, sendRaw, broadcast };
 }
 
 /** Deploys CropBatch through the stored path, so a deployment the chain loses is replayed at the same address. */
@@ -149,7 +153,7 @@ export async function deployStored(signer: ReturnType<typeof createSigner>, acco
 /** Signs and sends mints and lifecycle steps for users who never hold gas. */
 export function createRelayer(options: RelayerOptions) {
   const { db, client, account, chainId } = options;
-  const { from, signAndStore, broadcast } = createSigner(options);
+  const { from, signAndStore, sendRaw, broadcast } = createSigner(options);
   const batchSize = options.batchSize ?? 100;
   const rebroadcastAfterMs = options.rebroadcastAfterMs ?? 3_000;
 
@@ -194,13 +198,23 @@ export function createRelayer(options: RelayerOptions) {
       where: { chainId, fromAddress: from, nonce: { gte: chainNonce } },
       orderBy: { nonce: "asc" },
     });
-    for (const tx of missing) {
-      if (tx.status !== "pending") {
-        await db.chainTransaction.update({ where: { id: tx.id }, data: { status: "pending", minedBlock: null } });
-        await db.chainJob.updateMany({ where: { txId: tx.id }, data: { status: "sent" } });
-      }
-      const stale = !tx.broadcastAt || Date.now() - tx.broadcastAt.getTime() > rebroadcastAfterMs;
-      if (tx.status !== "pending" || stale) await broadcast(tx.id, tx.raw);
+    // A chain that lost its state lacks thousands of them: the rows are written once for all, not per transaction.
+    const lost = missing.filter((tx) => tx.status !== "pending").map((tx) => tx.id);
+    if (lost.length) {
+      await db.$transaction([
+        db.chainTransaction.updateMany({ where: { id: { in: lost } }, data: { status: "pending", minedBlock: null } }),
+        db.chainJob.updateMany({ where: { txId: { in: lost } }, data: { status: "sent" } }),
+      ]);
+    }
+    const due = missing.filter(
+      (tx) => tx.status !== "pending" || !tx.broadcastAt || Date.now() - tx.broadcastAt.getTime() > rebroadcastAfterMs,
+    );
+    for (const tx of due) await sendRaw(tx.raw);
+    if (due.length) {
+      await db.chainTransaction.updateMany({
+        where: { id: { in: due.map((tx) => tx.id) } },
+        data: { broadcastAt: new Date() },
+      });
     }
 
     let head = await client.getBlockNumber();
@@ -209,27 +223,38 @@ export function createRelayer(options: RelayerOptions) {
       orderBy: { nonce: "asc" },
     });
     let waiting = 0;
+    const mined: { tx: ChainTransaction; block: bigint; ok: boolean }[] = [];
     for (const tx of pending) {
       const receipt = await client.getTransactionReceipt({ hash: tx.hash as Hex }).catch((error: unknown) => {
         if (error instanceof TransactionReceiptNotFoundError) return null;
         throw error;
       });
-      if (!receipt) {
-        waiting++;
-        continue;
-      }
-      const ok = receipt.status === "success";
+      if (receipt) mined.push({ tx, block: receipt.blockNumber, ok: receipt.status === "success" });
+      else waiting++;
+    }
+    if (mined.length) {
+      // One statement for every receipt: after a replay there are thousands, each in a block of its own.
+      const rows = mined.map(
+        ({ tx, block, ok }) =>
+          Prisma.sql`(${tx.id}::bigint, ${ok ? "mined" : "reverted"}::"ChainTxStatus", ${block}::bigint)`,
+      );
+      const reverted = mined.filter(({ ok }) => !ok).map(({ tx }) => tx);
       await db.$transaction([
-        db.chainTransaction.update({
-          where: { id: tx.id },
-          data: { status: ok ? "mined" : "reverted", minedBlock: receipt.blockNumber },
-        }),
+        db.$executeRaw`
+          UPDATE chain_transactions AS t SET status = v.status, mined_block = v.block
+          FROM (VALUES ${Prisma.join(rows)}) AS v(id, status, block) WHERE t.id = v.id`,
         db.chainJob.updateMany({
-          where: { txId: tx.id },
-          data: ok ? { status: "confirmed" } : { status: "failed", error: `Transaction ${tx.hash} reverted` },
+          where: { txId: { in: mined.filter(({ ok }) => ok).map(({ tx }) => tx.id) } },
+          data: { status: "confirmed" },
         }),
+        ...reverted.map((tx) =>
+          db.chainJob.updateMany({
+            where: { txId: tx.id },
+            data: { status: "failed", error: `Transaction ${tx.hash} reverted` },
+          }),
+        ),
       ]);
-      if (!ok) log.error({ hash: tx.hash, kind: tx.kind }, "relayed transaction reverted");
+      for (const tx of reverted) log.error({ hash: tx.hash, kind: tx.kind }, "relayed transaction reverted");
     }
 
     if (options.mineBlocks) {
