@@ -92,6 +92,9 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const pollIntervalMs = options.pollIntervalMs ?? 50;
   const args = ["--silent", "--host", "127.0.0.1", "--port", String(port), "--chain-id", String(chainId)];
+  // By default anvil writes the state of every block that leaves its in-memory window to ~/.foundry/anvil/tmp
+  // (about 2 MB a block with the demo data, 7 GB for one replay) and a kill leaves it there. Nothing reads it.
+  args.push("--max-persisted-states", "0");
   if (options.stateFile) {
     // anvil silently keeps nothing when the state file's folder does not exist.
     mkdirSync(dirname(options.stateFile), { recursive: true });
