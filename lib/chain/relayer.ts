@@ -36,8 +36,10 @@ export type RelayerOptions = SignerOptions & {
   confirmations: number;
   batchSize?: number;
   rebroadcastAfterMs?: number;
-  /** On a chain that mines only when a transaction arrives (the embedded anvil): mines empty blocks. */
+  /** On a chain that mines only when a transaction arrives (the embedded anvil): mines blocks. */
   mineBlocks?: (count: number) => Promise<void>;
+  /** There, too: mines what its pool holds; resolves to the number of blocks mined. */
+  minePool?: () => Promise<number>;
 };
 
 type Call = { data: Hex; gas: bigint };
@@ -260,13 +262,8 @@ export function createRelayer(options: RelayerOptions) {
       for (const tx of reverted) log.error({ hash: tx.hash, kind: tx.kind }, "relayed transaction reverted");
     }
 
-    if (options.mineBlocks && waiting > 0) {
-      // anvil's automine leaves transactions in its pool when thousands arrive at once (a replay): mine them,
-      // at least 100 relayed steps to a 30M-gas block.
-      const blocks = Math.ceil(waiting / 100);
-      await options.mineBlocks(blocks);
-      head += BigInt(blocks);
-    }
+    // anvil's automine leaves transactions in its pool when thousands arrive at once (a replay).
+    if (options.minePool && waiting > 0) head += BigInt(await options.minePool());
     if (options.mineBlocks) {
       // Nothing else would mine the blocks that make the newest transaction final.
       const newest = await db.chainTransaction.findFirst({

@@ -10,6 +10,7 @@ import {
   http,
   type LocalAccount,
   type PublicClient,
+  type TestClient,
 } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { type AnvilInstance, AnvilStateUnreadableError, startAnvil } from "@/lib/chain/anvil";
@@ -41,6 +42,16 @@ type Options = {
 };
 
 const MAX_RESTART_DELAY_MS = 30_000;
+// In a replay, each block anvil mined on request held one pooled transaction; more at once hold up the relayer.
+const POOL_BLOCKS_PER_STEP = 50;
+
+/** Mines a block for each transaction in anvil's pool, up to a limit; never an empty one. */
+async function minePool(miner: TestClient<"anvil">): Promise<number> {
+  const { pending } = await miner.getTxpoolStatus();
+  const blocks = Math.min(pending, POOL_BLOCKS_PER_STEP);
+  if (blocks > 0) await miner.mine({ blocks });
+  return blocks;
+}
 
 /** anvil from its last dump; a dump it cannot parse is set aside, and the relayer replays onto an empty chain. */
 async function startEmbeddedChain(options: Options): Promise<AnvilInstance> {
@@ -144,7 +155,13 @@ export async function startChain(options: Options): Promise<ChainRuntime> {
   const signer = createSigner({ db, client, account, chainId: config.chainId });
   const contract = await contractFor(options, client, account, signer);
 
-  const miner = createTestClient({ chain, mode: "anvil", transport: http(config.rpcUrl) });
+  // Mining many blocks can take anvil longer than viem's default 10 s; a retry would mine them all again.
+  const miner = createTestClient({
+    chain,
+    mode: "anvil",
+    transport: http(config.rpcUrl, { timeout: 60_000, retryCount: 0 }),
+  });
+  const mineOnDemand = config.embedded && !options.blockSeconds;
   const relayer = createRelayer({
     db,
     client,
@@ -152,7 +169,8 @@ export async function startChain(options: Options): Promise<ChainRuntime> {
     chainId: config.chainId,
     contract: contract.address,
     confirmations: config.confirmations,
-    mineBlocks: config.embedded && !options.blockSeconds ? (blocks) => miner.mine({ blocks }) : undefined,
+    mineBlocks: mineOnDemand ? (blocks) => miner.mine({ blocks }) : undefined,
+    minePool: mineOnDemand ? () => minePool(miner) : undefined,
   });
   const indexer = createIndexer({
     db,
