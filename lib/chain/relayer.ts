@@ -264,13 +264,15 @@ export function createRelayer(options: RelayerOptions) {
 
     // anvil's automine leaves transactions in its pool when thousands arrive at once (a replay).
     if (options.minePool && waiting > 0) head += BigInt(await options.minePool());
-    if (options.mineBlocks) {
-      // Nothing else would mine the blocks that make the newest transaction final.
+    if (options.mineBlocks && waiting === 0) {
+      // Nothing else would mine the blocks that make the newest transaction final. The head is read again: the
+      // one read above may be behind receipts recorded since (that mined thousands of empty blocks in a replay).
       const newest = await db.chainTransaction.findFirst({
         where: { chainId, fromAddress: from, minedBlock: { not: null } },
         orderBy: { nonce: "desc" },
         select: { minedBlock: true },
       });
+      head = await client.getBlockNumber();
       const target = newest?.minedBlock ? newest.minedBlock + BigInt(options.confirmations) : head;
       if (target > head) {
         await options.mineBlocks(Number(target - head));

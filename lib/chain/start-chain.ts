@@ -42,15 +42,15 @@ type Options = {
 };
 
 const MAX_RESTART_DELAY_MS = 30_000;
-// In a replay, each block anvil mined on request held one pooled transaction; more at once hold up the relayer.
-const POOL_BLOCKS_PER_STEP = 50;
-
-/** Mines a block for each transaction in anvil's pool, up to a limit; never an empty one. */
+/**
+ * One block while anvil's pool holds transactions. anvil answers anvil_mine before it has mined: asking for a
+ * block per pooled transaction queued tens of thousands of empty blocks during a replay.
+ */
 async function minePool(miner: TestClient<"anvil">): Promise<number> {
   const { pending } = await miner.getTxpoolStatus();
-  const blocks = Math.min(pending, POOL_BLOCKS_PER_STEP);
-  if (blocks > 0) await miner.mine({ blocks });
-  return blocks;
+  if (pending === 0) return 0;
+  await miner.mine({ blocks: 1 });
+  return 1;
 }
 
 /** anvil from its last dump; a dump it cannot parse is set aside, and the relayer replays onto an empty chain. */
