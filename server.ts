@@ -35,6 +35,7 @@ const chain = await startChain({
   dataDir: env.dataDir,
   embeddedPort: env.EMBEDDED_CHAIN_PORT,
   blockSeconds: env.EMBEDDED_CHAIN_BLOCK_SECONDS,
+  dumpSeconds: env.EMBEDDED_CHAIN_DUMP_SECONDS,
   onTokensChanged: (tokenIds) => onBatchChanged(...tokenIds),
 });
 

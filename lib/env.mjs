@@ -77,7 +77,8 @@ const schema = z.object({
     .regex(/^[0-9a-f]{32}$/, "must be a WalletConnect project id")
     .optional(),
   EMBEDDED_CHAIN_PORT: z.coerce.number().int().min(1).max(65535).default(58545),
-  EMBEDDED_CHAIN_BLOCK_SECONDS: z.coerce.number().int().min(1).max(60).default(1),
+  EMBEDDED_CHAIN_BLOCK_SECONDS: z.coerce.number().int().min(0).max(60).default(0),
+  EMBEDDED_CHAIN_DUMP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().int().min(10).default(300),
   TRUST_PROXY: flag.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

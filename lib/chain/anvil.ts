@@ -6,7 +6,9 @@ import { dirname, join } from "node:path";
 
 export type StartAnvilOptions = {
   port?: number;
+  /** Loaded at start and written when anvil exits on SIGTERM/SIGINT (and every `stateIntervalSeconds`, if set). */
   stateFile?: string;
+  stateIntervalSeconds?: number;
   blockTime?: number;
   /** Callers pass process.env.ANVIL_BIN here: lib code never reads the environment itself. */
   anvilBin?: string;
@@ -19,10 +21,17 @@ export type AnvilInstance = {
   rpcUrl: string;
   port: number;
   pid: number;
+  /** Settles when the process ends, whether through stop() or not. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 };
 
 const STDERR_LIMIT = 16 * 1024;
+
+/** anvil refuses to start from a state file it cannot parse, e.g. one cut short by a kill during a dump. */
+export class AnvilStateUnreadableError extends Error {
+  override name = "AnvilStateUnreadableError";
+}
 
 export function resolveAnvilBin(override?: string): string {
   if (override) return override;
@@ -83,10 +92,14 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const pollIntervalMs = options.pollIntervalMs ?? 50;
   const args = ["--silent", "--host", "127.0.0.1", "--port", String(port), "--chain-id", String(chainId)];
+  // By default anvil writes the state of every block that leaves its in-memory window to ~/.foundry/anvil/tmp
+  // (about 2 MB a block with the demo data, 7 GB for one replay) and a kill leaves it there. Nothing reads it.
+  args.push("--max-persisted-states", "0");
   if (options.stateFile) {
     // anvil silently keeps nothing when the state file's folder does not exist.
     mkdirSync(dirname(options.stateFile), { recursive: true });
-    args.push("--state", options.stateFile, "--state-interval", "1");
+    args.push("--state", options.stateFile);
+    if (options.stateIntervalSeconds) args.push("--state-interval", String(options.stateIntervalSeconds));
   }
   if (options.blockTime !== undefined) args.push("--block-time", String(options.blockTime));
 
@@ -101,7 +114,8 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   process.once("exit", killOnExit);
 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
+    // "close", not "exit": stderr is read to its end by then, so the reason is in the error message.
+    child.once("close", (code, signal) => resolve({ code, signal }));
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
   });
 
@@ -129,7 +143,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
 
   const outcome = await Promise.race([ready, exited.then((exit) => ({ exit }))]);
   settled = true;
-  if (outcome === "ready") return { rpcUrl, port, pid: child.pid ?? -1, stop };
+  if (outcome === "ready") return { rpcUrl, port, pid: child.pid ?? -1, exited: exited.then(() => undefined), stop };
   if (outcome === "timeout") {
     await stop();
     throw new Error(`anvil did not answer eth_chainId on ${rpcUrl} within ${readyTimeoutMs} ms\n${stderr}`);
@@ -137,5 +151,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   process.removeListener("exit", killOnExit);
   const { code, signal, error } = outcome.exit;
   const reason = error ? error.message : `exit code ${code ?? "null"}, signal ${signal ?? "none"}`;
-  throw new Error(`anvil exited before it was ready (${reason})\n${stderr}`);
+  const message = `anvil exited before it was ready (${reason})\n${stderr}`;
+  if (options.stateFile && stderr.includes("'--state <PATH>'")) throw new AnvilStateUnreadableError(message);
+  throw new Error(message);
 }

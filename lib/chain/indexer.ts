@@ -59,6 +59,8 @@ type JsonArg = string | number | boolean;
 const WINDOW_MARGIN = 64;
 const HEADER_CONCURRENCY = 16;
 const MAX_BACKOFF_MS = 30_000;
+// Polls slow down to this while no block comes (an idle embedded chain makes none).
+const IDLE_INTERVAL_MS = 1_000;
 const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 120_000 };
 /** pg_advisory_xact_lock(class, chainId): one committing indexer per chain per database. */
 const LOCK_CLASS = 0x67_6c_69_78; // "glix"
@@ -350,10 +352,16 @@ export function createIndexer(options: IndexerOptions): Indexer {
 
   async function run(signal: AbortSignal, intervalMs = 250): Promise<void> {
     let failures = 0;
+    let idle = 0;
+    // The newest block when a step last found nothing to do: while it stays the newest, polling skips the database.
+    let idleAt: Hash | null = null;
     while (!signal.aborted) {
       let wait = 0;
       try {
-        if ((await step()) === null) wait = intervalMs;
+        const latest = (await client.getBlock({ blockTag: "latest" })).hash;
+        if (latest !== idleAt) idleAt = (await step()) === null ? latest : null;
+        idle = idleAt === null ? 0 : idle + 1;
+        if (idleAt !== null) wait = Math.min(intervalMs * 2 ** (idle - 1), IDLE_INTERVAL_MS);
         failures = 0;
       } catch (error) {
         if (error instanceof ChainMovedError) {

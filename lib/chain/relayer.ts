@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import {
   type Address,
   encodeDeployData,
@@ -10,7 +11,7 @@ import {
   TransactionReceiptNotFoundError,
 } from "viem";
 import { cropBatchAbi, cropBatchBytecode } from "@/lib/chain/crop-batch-abi";
-import type { ChainJob, PrismaClient } from "@/lib/generated/prisma/client";
+import { type ChainJob, type ChainTransaction, Prisma, type PrismaClient } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
 
 // One relayer signs at a time across instances, so nonces are handed out in order.
@@ -20,6 +21,10 @@ const MINT_BASE_GAS = 60_000n;
 const MINT_GAS_PER_TOKEN = 90_000n;
 const TRANSITION_GAS = 150_000n;
 const DEPLOY_GAS = 4_000_000n;
+// Receipts read per track(), so that a replay of thousands of transactions still lets the loop stop promptly.
+const RECEIPTS_PER_TRACK = 500;
+// With nothing queued or awaiting a receipt the poll slows down to this.
+const IDLE_INTERVAL_MS = 2_000;
 
 export type MintArgs = { owner: string; contentHash: string };
 export type TransitionArgs = { buyer?: string; reason?: string; conformant?: boolean };
@@ -31,6 +36,10 @@ export type RelayerOptions = SignerOptions & {
   confirmations: number;
   batchSize?: number;
   rebroadcastAfterMs?: number;
+  /** On a chain that mines only when a transaction arrives (the embedded anvil): mines blocks. */
+  mineBlocks?: (count: number) => Promise<void>;
+  /** There, too: mines what its pool holds; resolves to the number of blocks mined. */
+  minePool?: () => Promise<number>;
 };
 
 type Call = { data: Hex; gas: bigint };
@@ -118,16 +127,20 @@ export function createSigner({ db, client, account, chainId }: SignerOptions) {
     });
   }
 
-  async function broadcast(id: bigint, raw: string): Promise<void> {
+  async function sendRaw(raw: string): Promise<void> {
     try {
       await client.sendRawTransaction({ serializedTransaction: raw as Hex });
     } catch (error) {
       if (!ignorable(error)) throw error;
     }
+  }
+
+  async function broadcast(id: bigint, raw: string): Promise<void> {
+    await sendRaw(raw);
     await db.chainTransaction.update({ where: { id }, data: { broadcastAt: new Date() } });
   }
 
-  return { from, signAndStore, broadcast };
+  return { from, signAndStore, sendRaw, broadcast };
 }
 
 /** Deploys CropBatch through the stored path, so a deployment the chain loses is replayed at the same address. */
@@ -144,7 +157,7 @@ export async function deployStored(signer: ReturnType<typeof createSigner>, acco
 /** Signs and sends mints and lifecycle steps for users who never hold gas. */
 export function createRelayer(options: RelayerOptions) {
   const { db, client, account, chainId } = options;
-  const { from, signAndStore, broadcast } = createSigner(options);
+  const { from, signAndStore, sendRaw, broadcast } = createSigner(options);
   const batchSize = options.batchSize ?? 100;
   const rebroadcastAfterMs = options.rebroadcastAfterMs ?? 3_000;
 
@@ -179,45 +192,92 @@ export function createRelayer(options: RelayerOptions) {
     return sent;
   }
 
-  /** Receipts, finality, and re-broadcast of whatever the chain does not have (it may have lost state). */
-  async function track(): Promise<void> {
+  /**
+   * Receipts, finality, and re-broadcast of whatever the chain does not have (it may have lost state). Returns
+   * whether transactions still wait for a receipt.
+   */
+  async function track(): Promise<boolean> {
     const chainNonce = await client.getTransactionCount({ address: account.address, blockTag: "pending" });
     const missing = await db.chainTransaction.findMany({
       where: { chainId, fromAddress: from, nonce: { gte: chainNonce } },
       orderBy: { nonce: "asc" },
     });
-    for (const tx of missing) {
-      if (tx.status !== "pending") {
-        await db.chainTransaction.update({ where: { id: tx.id }, data: { status: "pending", minedBlock: null } });
-        await db.chainJob.updateMany({ where: { txId: tx.id }, data: { status: "sent" } });
-      }
-      const stale = !tx.broadcastAt || Date.now() - tx.broadcastAt.getTime() > rebroadcastAfterMs;
-      if (tx.status !== "pending" || stale) await broadcast(tx.id, tx.raw);
+    // A chain that lost its state lacks thousands of them: the rows are written once for all, not per transaction.
+    const lost = missing.filter((tx) => tx.status !== "pending").map((tx) => tx.id);
+    if (lost.length) {
+      await db.$transaction([
+        db.chainTransaction.updateMany({ where: { id: { in: lost } }, data: { status: "pending", minedBlock: null } }),
+        db.chainJob.updateMany({ where: { txId: { in: lost } }, data: { status: "sent" } }),
+      ]);
+    }
+    const due = missing.filter(
+      (tx) => tx.status !== "pending" || !tx.broadcastAt || Date.now() - tx.broadcastAt.getTime() > rebroadcastAfterMs,
+    );
+    for (const tx of due) await sendRaw(tx.raw);
+    if (due.length) {
+      await db.chainTransaction.updateMany({
+        where: { id: { in: due.map((tx) => tx.id) } },
+        data: { broadcastAt: new Date() },
+      });
     }
 
-    const head = await client.getBlockNumber();
+    let head = await client.getBlockNumber();
     const pending = await db.chainTransaction.findMany({
       where: { chainId, status: "pending" },
       orderBy: { nonce: "asc" },
+      take: RECEIPTS_PER_TRACK,
     });
+    let waiting = 0;
+    const mined: { tx: ChainTransaction; block: bigint; ok: boolean }[] = [];
     for (const tx of pending) {
       const receipt = await client.getTransactionReceipt({ hash: tx.hash as Hex }).catch((error: unknown) => {
         if (error instanceof TransactionReceiptNotFoundError) return null;
         throw error;
       });
-      if (!receipt) continue;
-      const ok = receipt.status === "success";
+      if (receipt) mined.push({ tx, block: receipt.blockNumber, ok: receipt.status === "success" });
+      else waiting++;
+    }
+    if (mined.length) {
+      // One statement for every receipt: after a replay there are thousands, each in a block of its own.
+      const rows = mined.map(
+        ({ tx, block, ok }) =>
+          Prisma.sql`(${tx.id}::bigint, ${ok ? "mined" : "reverted"}::"ChainTxStatus", ${block}::bigint)`,
+      );
+      const reverted = mined.filter(({ ok }) => !ok).map(({ tx }) => tx);
       await db.$transaction([
-        db.chainTransaction.update({
-          where: { id: tx.id },
-          data: { status: ok ? "mined" : "reverted", minedBlock: receipt.blockNumber },
-        }),
+        db.$executeRaw`
+          UPDATE chain_transactions AS t SET status = v.status, mined_block = v.block
+          FROM (VALUES ${Prisma.join(rows)}) AS v(id, status, block) WHERE t.id = v.id`,
         db.chainJob.updateMany({
-          where: { txId: tx.id },
-          data: ok ? { status: "confirmed" } : { status: "failed", error: `Transaction ${tx.hash} reverted` },
+          where: { txId: { in: mined.filter(({ ok }) => ok).map(({ tx }) => tx.id) } },
+          data: { status: "confirmed" },
         }),
+        ...reverted.map((tx) =>
+          db.chainJob.updateMany({
+            where: { txId: tx.id },
+            data: { status: "failed", error: `Transaction ${tx.hash} reverted` },
+          }),
+        ),
       ]);
-      if (!ok) log.error({ hash: tx.hash, kind: tx.kind }, "relayed transaction reverted");
+      for (const tx of reverted) log.error({ hash: tx.hash, kind: tx.kind }, "relayed transaction reverted");
+    }
+
+    // anvil's automine leaves transactions in its pool when thousands arrive at once (a replay).
+    if (options.minePool && waiting > 0) head += BigInt(await options.minePool());
+    if (options.mineBlocks && waiting === 0) {
+      // Nothing else would mine the blocks that make the newest transaction final. The head is read again: the
+      // one read above may be behind receipts recorded since (that mined thousands of empty blocks in a replay).
+      const newest = await db.chainTransaction.findFirst({
+        where: { chainId, fromAddress: from, minedBlock: { not: null } },
+        orderBy: { nonce: "desc" },
+        select: { minedBlock: true },
+      });
+      head = await client.getBlockNumber();
+      const target = newest?.minedBlock ? newest.minedBlock + BigInt(options.confirmations) : head;
+      if (target > head) {
+        await options.mineBlocks(Number(target - head));
+        head = target;
+      }
     }
 
     const finalBlock = head - BigInt(options.confirmations);
@@ -225,6 +285,7 @@ export function createRelayer(options: RelayerOptions) {
       where: { status: "confirmed", transaction: { minedBlock: { lte: finalBlock } } },
       data: { status: "final" },
     });
+    return waiting > 0 || pending.length === RECEIPTS_PER_TRACK;
   }
 
   async function step(): Promise<number> {
@@ -234,27 +295,29 @@ export function createRelayer(options: RelayerOptions) {
 
   async function run(signal: AbortSignal, intervalMs = 250): Promise<void> {
     let failures = 0;
+    let quiet = 0;
+    // The newest block when track() last found nothing waiting: until another block comes, it has nothing to do.
+    let quietAt: Hex | null = null;
     while (!signal.aborted) {
       try {
-        const sent = await step();
+        const latest = (await client.getBlock({ blockTag: "latest" })).hash;
+        if (latest !== quietAt) quietAt = (await track()) ? null : latest;
+        const sent = await send();
         failures = 0;
-        if (sent) continue;
+        if (sent) {
+          quiet = 0;
+          quietAt = null;
+          continue;
+        }
+        quiet = quietAt === null ? 0 : quiet + 1;
       } catch (error) {
         failures++;
         log.warn({ err: error, failures }, "relayer step failed; backing off");
       }
-      const wait = Math.min(intervalMs * 2 ** failures, 10_000);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      const wait = failures
+        ? Math.min(intervalMs * 2 ** failures, 10_000)
+        : Math.min(intervalMs * 2 ** quiet, IDLE_INTERVAL_MS);
+      await delay(wait, undefined, { signal }).catch(() => undefined);
     }
   }
 

@@ -150,8 +150,9 @@ export async function startChainWorld(chainId: number): Promise<ChainWorld> {
 }
 
 type OnChainBatch = { owner: string; state: number; contentHash: string } | null;
+type ContractOnChain = Pick<ChainWorld, "chainId" | "client" | "contract">;
 
-async function batchOnChain(world: ChainWorld, tokenId: bigint, blockNumber: bigint): Promise<OnChainBatch> {
+async function batchOnChain(world: ContractOnChain, tokenId: bigint, blockNumber: bigint): Promise<OnChainBatch> {
   try {
     const [owner, state, contentHash] = await world.client.readContract({
       address: world.contract,
@@ -176,7 +177,7 @@ async function batchOnChain(world: ChainWorld, tokenId: bigint, blockNumber: big
  */
 export async function compareWithContract(
   db: PrismaClient,
-  world: ChainWorld,
+  world: ContractOnChain,
   tokenIds: Iterable<bigint>,
 ): Promise<{ mismatches: string[]; compared: number; atBlock: bigint }> {
   const cursor = await db.chainCursor.findUnique({ where: { chainId: world.chainId } });
@@ -263,4 +264,34 @@ export async function chainStatuses(db: PrismaClient, tokenIds: readonly bigint[
     select: { tokenId: true, chainStatus: true },
   });
   return Object.fromEntries(rows.map((row) => [row.tokenId.toString(), row.chainStatus]));
+}
+
+/** What `lib/env.mjs` gives `startChain` for the embedded chain, on a port of the test's own. */
+export function embeddedChainConfig(port: number) {
+  return {
+    embedded: true as const,
+    rpcUrl: `http://127.0.0.1:${port}`,
+    chainId: 31337,
+    contract: undefined,
+    startBlock: 0n,
+    confirmations: 2,
+    relayerKey: undefined,
+  };
+}
+
+/**
+ * Every queued step is final (or failed) on chain, and the indexer has seen every block that carries one, on the
+ * chain the node serves now.
+ */
+export async function chainSettled(db: PrismaClient, client: PublicClient, chainId: number): Promise<boolean> {
+  const [open, pendingBatches, lastMined, cursor] = await Promise.all([
+    db.chainJob.count({ where: { status: { notIn: ["final", "failed"] } } }),
+    db.cropBatch.count({ where: { chainStatus: { not: "final" } } }),
+    db.chainTransaction.aggregate({ where: { chainId }, _max: { minedBlock: true } }),
+    db.chainCursor.findUnique({ where: { chainId } }),
+  ]);
+  const mined = lastMined._max.minedBlock;
+  if (open > 0 || pendingBatches > 0 || mined === null || cursor === null || cursor.blockNumber < mined) return false;
+  const block = await client.getBlock({ blockNumber: cursor.blockNumber }).catch(() => null);
+  return block?.hash === cursor.blockHash;
 }
