@@ -4,7 +4,7 @@ import { consumeHeldSlice, consumeRateLimit } from "@/lib/api/rate-limit";
 import { env } from "@/lib/env.mjs";
 import { serveCspReport } from "@/lib/http/csp-reports";
 import { servePage } from "@/lib/http/page-lane";
-import { serveSearch } from "@/lib/http/search-lane";
+import { isSearch, SEARCH_PATH, serveSearch } from "@/lib/http/search-lane";
 import { securityHeaders, setRequestHeader } from "@/lib/http/security-headers";
 import { answerCachedVerification, plainVerificationId, serveVerification } from "@/lib/http/verification-lane";
 import { metrics } from "@/lib/metrics/metrics";
@@ -85,7 +85,7 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
       }
     }
     if (await serveVerification(request, response, url)) return;
-    if (await serveSearch(request, response, url)) return;
+    if (isSearch(request, url)) return serveSearch(request, response);
     if (await serveCspReport(request, response, url)) return;
     if (await servePage(request, response, pathname)) return;
     setRequestHeader(request, CLIENT_ADDRESS_HEADER, clientAddress(request));
@@ -106,6 +106,11 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
         return;
       }
       return route(request, response, url, start, true);
+    }
+    // A search whose allowance is held here starts reading its body in this turn.
+    if (isSearch(request, url) && consumeHeldSlice(clientAddress(request))) {
+      measure(request, response, SEARCH_PATH, start);
+      return serveSearch(request, response);
     }
     return route(request, response, url, start, false);
   };
