@@ -92,7 +92,8 @@ function pagesInApp() {
 /** @param {{ port: number; db: number; chain: number }} ports */
 function startServer(ports) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "greenledger-budgets-"));
-  const child = spawn("npm", ["run", "serve"], {
+  // The phone under test does not share its CPU with the server: on these two cores the server yields to Chromium.
+  const child = spawn("nice", ["-n", "10", "npm", "run", "serve"], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "ignore", "inherit"],
@@ -131,7 +132,11 @@ function startServer(ports) {
   };
 }
 
-/** @param {Promise<unknown>} exited */
+/**
+ * Healthy, and done with the work it does on its own after a start: the demo batches minted and indexed. Measured
+ * while that work still ran, the first pages shared the two cores with it.
+ * @param {Promise<unknown>} exited
+ */
 async function waitForHealth(exited) {
   let gone = false;
   exited.then(() => {
@@ -140,11 +145,16 @@ async function waitForHealth(exited) {
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline && !gone) {
     try {
-      if ((await fetch(`${BASE_URL}/api/health`)).ok) return;
+      const response = await fetch(`${BASE_URL}/api/health`);
+      /** @type {{ chain: { queuedJobs: number, lagBlocks: number | null } | null }} */
+      const health = await response.json();
+      if (response.ok && health.chain?.queuedJobs === 0 && health.chain.lagBlocks === 0) return;
     } catch {}
     await sleep(1000);
   }
-  throw new Error(gone ? "the server exited before it was healthy" : "the server was not healthy within 180 s");
+  throw new Error(
+    gone ? "the server exited before it was healthy" : "the server was not healthy and idle within 180 s",
+  );
 }
 
 /**
@@ -287,6 +297,21 @@ function loadedScripts(lhr) {
     .map((item) => path.join(ROOT, ".next/static", new URL(item.url ?? "").pathname.slice("/_next/static/".length)));
 }
 
+/**
+ * TBT is the page's main-thread work times Lighthouse's 4x CPU slowdown, so it moves with this shared machine's speed:
+ * the unthrottled work and Lighthouse's benchmarkIndex beside it tell a slow page from a slow host.
+ * @param {import("lighthouse").Result[]} runs
+ */
+function hostNote(runs) {
+  const diagnostics = runs.map(
+    (lhr) =>
+      /** @type {{ items?: { totalTaskTime?: number }[] } | undefined} */ (lhr.audits.diagnostics?.details)?.items?.[0]
+        ?.totalTaskTime ?? NaN,
+  );
+  const benchmark = runs.map((lhr) => lhr.environment.benchmarkIndex);
+  return `unthrottled main thread ${Math.round(median(diagnostics))} ms, benchmarkIndex ${Math.round(median(benchmark))}`;
+}
+
 /** @param {number} value @param {string} unit */
 function format(value, unit) {
   if (Number.isNaN(value)) return "n/a";
@@ -409,6 +434,7 @@ try {
         runs: values,
         budget: `${metric.key === "performance" ? ">=" : "<"} ${format(metric.budget, metric.unit)}`,
         pass: metric.pass(value),
+        ...(metric.key === "TBT" ? { note: hostNote(runs) } : {}),
       });
     }
     if (readFileSync(path.join(ROOT, ".next/BUILD_ID"), "utf8") !== buildId) {
