@@ -32,6 +32,8 @@ describe("isDatabaseUnavailable", () => {
       prismaError("P2010", { kind: "DatabaseNotReachable", host: "127.0.0.1", port: 5432 }),
       prismaError("P1001", { kind: "DatabaseNotReachable", host: "127.0.0.1", port: 5432 }),
       prismaError("P2010", { kind: "ConnectionClosed" }),
+      // A statement of an interactive transaction whose connection died (seen in the kill -9 crash test).
+      new DriverAdapterError({ kind: "ConnectionClosed" }),
       postgresError("57P01", "terminating connection due to administrator command"),
       postgresError("57P03", "the database system is starting up"),
       postgresError("08006", "connection failure"),

@@ -18,6 +18,7 @@ const PG_MESSAGES = new Set([
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 type Inspectable = {
+  name?: unknown;
   code?: unknown;
   kind?: unknown;
   originalCode?: unknown;
@@ -27,13 +28,14 @@ type Inspectable = {
   errors?: unknown;
 };
 
-// Prisma wraps the adapter's error (meta.driverAdapterError, whose cause carries the kind); pg may raise an
-// AggregateError of one error per address tried. Other causes are not followed: a failed fetch to the chain's RPC
-// node also carries ECONNREFUSED in its cause.
+// Prisma wraps the adapter's error (meta.driverAdapterError, whose cause carries the kind), except inside an
+// interactive transaction, where the adapter's error arrives bare; pg may raise an AggregateError of one error per
+// address tried. Other causes are not followed: a failed fetch to the chain's RPC node also carries ECONNREFUSED in
+// its cause.
 function reported(error: unknown): Inspectable[] {
   if (!error || typeof error !== "object") return [];
   const value = error as Inspectable;
-  const adapter = value.meta?.driverAdapterError;
+  const adapter = value.meta?.driverAdapterError ?? (value.name === "DriverAdapterError" ? value : undefined);
   const each = Array.isArray(value.errors) ? (value.errors as Inspectable[]) : [];
   return [value, ...(adapter ? [adapter, adapter.cause as Inspectable] : []), ...each].filter(Boolean);
 }
