@@ -3,9 +3,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { serwist } from "@serwist/next/config";
 
+const STATIC_FILE = /static\/[\w\-./]+\.(?:js|css|woff2?)/g;
+
 /**
  * The static files the prerendered pages (the farmer app shell and the offline page) load. Precaching only
  * these, not every chunk of every page, keeps the install to what works offline; the rest is cached on use.
+ * The `noModule` polyfills are left out: every browser with a service worker runs modules and never fetches them,
+ * and precaching them cost each first visit (a consumer's first scan) 112 KB and the compile of a code cache.
  */
 function shellAssets() {
   const appDir = ".next/server/app";
@@ -13,12 +17,15 @@ function shellAssets() {
     .filter((file) => file.endsWith(".html") && !/_not-found|_global-error/.test(file))
     .map((file) => path.join(appDir, file));
   const referenced = new Set();
+  const legacy = new Set();
   for (const page of pages) {
-    for (const match of readFileSync(page, "utf8").matchAll(/static\/[\w\-./]+\.(?:js|css|woff2?)/g)) {
-      referenced.add(match[0]);
+    const html = readFileSync(page, "utf8");
+    for (const match of html.matchAll(STATIC_FILE)) referenced.add(match[0]);
+    for (const tag of html.matchAll(/<script\b[^>]*\bnoModule\b[^>]*>/gi)) {
+      for (const match of tag[0].matchAll(STATIC_FILE)) legacy.add(match[0]);
     }
   }
-  return referenced;
+  return new Set([...referenced].filter((file) => !legacy.has(file)));
 }
 
 // Configurator mode: `serwist build` runs after `next build`, so the prerendered pages are precached with

@@ -21,6 +21,16 @@ test("the worker installs, precaches the app shell with revisions and controls t
     expect(entry?.searchParams.get("__WB_REVISION__"), `${shell} carries a revision`).toMatch(/^[0-9a-f]{32}$/);
   }
   expect(paths.some((url) => url.pathname.startsWith("/_next/static/"))).toBe(true);
+  // Each script the shell loads as a module is precached; the legacy polyfill no browser with a worker fetches is not.
+  const scripts = await page.locator("script[src]").evaluateAll((tags) =>
+    tags.map((tag) => ({
+      path: new URL((tag as HTMLScriptElement).src).pathname,
+      legacy: tag.hasAttribute("nomodule"),
+    })),
+  );
+  const precachedPaths = new Set(paths.map((url) => url.pathname));
+  expect(scripts.some((script) => script.legacy)).toBe(true);
+  for (const script of scripts) expect(precachedPaths.has(script.path), script.path).toBe(!script.legacy);
   expect(paths.some((url) => url.pathname === "/icons/maskable-512.png")).toBe(true);
 
   const manifestHref = await page.locator('link[rel="manifest"]').getAttribute("href");
