@@ -94,6 +94,13 @@ describe("security headers", () => {
         else if (pathname.startsWith("/api/")) response.setHeader("content-type", "application/json");
         else response.setHeader("content-type", "text/html; charset=utf-8");
         if (pathname === "/farmer") response.setHeader("x-nextjs-prerender", "1");
+        if (request.headers["if-none-match"] === '"built"') {
+          // As Next revalidates a prerendered page: no body, no content type.
+          response.removeHeader("content-type");
+          response.writeHead(304, { etag: '"built"' });
+          response.end();
+          return;
+        }
         response.end("ok");
       });
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -124,6 +131,13 @@ describe("security headers", () => {
       expect(answer.headers.get("content-security-policy")).toBe(security.staticPage["content-security-policy"]);
       expect(answer.headers.get("permissions-policy")).toContain("camera=(self)");
       expect(answer.headers.get("permissions-policy")).toContain("geolocation=(self)");
+    });
+
+    it("sends no policy with a 304, so a revalidated page keeps the one its HTML came with", async () => {
+      const revalidated = await fetch(`${base}/farmer`, { headers: { "if-none-match": '"built"' } });
+      expect(revalidated.status).toBe(304);
+      expect(revalidated.headers.get("content-security-policy")).toBeNull();
+      expect(revalidated.headers.get("x-content-type-options")).toBe("nosniff");
     });
 
     it("sends static files and route handlers without a nonce", async () => {
