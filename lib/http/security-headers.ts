@@ -159,14 +159,16 @@ export function createSecurityHeaders(options: SecurityOptions): SecurityHeaders
       const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => http.ServerResponse;
       response.writeHead = ((statusCode: number, ...rest: unknown[]) => {
         setAll(response, set);
+        // A 304 has no content type to choose by, and its headers replace the stored answer's: it sends no policy,
+        // so a revalidated page keeps the one its HTML was sent with (the asset policy would block its scripts).
+        if (statusCode === 304) {
+          response.removeHeader("content-security-policy");
+          return writeHead(statusCode, ...rest);
+        }
         const html = String(response.getHeader("content-type") ?? "").startsWith("text/html");
         // A prerendered page is sent as built, without the nonce: its inline scripts are allowed by their hashes.
         const prerendered = response.hasHeader("x-nextjs-prerender");
-        const policy = !html ? ASSET_POLICY : prerendered ? staticPolicy : noncePolicy;
-        // A 304 has no content type to choose by, and its headers replace the stored answer's: it sends no policy,
-        // so a revalidated page keeps the one its HTML was sent with (the asset policy would block its scripts).
-        if (statusCode === 304) response.removeHeader("content-security-policy");
-        else response.setHeader("content-security-policy", policy);
+        response.setHeader("content-security-policy", !html ? ASSET_POLICY : prerendered ? staticPolicy : noncePolicy);
         return writeHead(statusCode, ...rest);
       }) as typeof response.writeHead;
     },
