@@ -18,8 +18,9 @@ export type CacheOptions = {
   /** Shorter life than the default 5 min in L1 and 1 h in Redis. */
   ttlSeconds?: number;
   /**
-   * After `ttlSeconds`, L1 answers for this long more while one reload runs behind the answer: entries that expire
-   * together do not all wait on the database at once. Invalidations still drop them at once.
+   * After `ttlSeconds`, L1 answers for this long more while one reload runs behind the answer, a few entries at a
+   * time: entries that expire together neither wait on the database nor reload all at once. Invalidations still drop
+   * them at once.
    */
   staleSeconds?: number;
   /** Only in this instance's L1, never in Redis (invalidations still reach it). */
@@ -298,17 +299,48 @@ function load<T>(name: string, loader: () => Promise<T>, options: CacheOptions, 
   return loading;
 }
 
+type Refresh = { name: string; loader: () => Promise<unknown>; options: CacheOptions };
+
+// Entries filled together go stale together: hundreds of filtered searches reloading at once took the database and
+// both cores from the answers for a second here. They are served stale while a few reload at a time.
+const REFRESH_CONCURRENCY = 2;
+const refreshQueue: Refresh[] = [];
+const refreshQueued = new Set<string>();
+let refreshing = 0;
+
+function refreshNext(): void {
+  while (refreshing < REFRESH_CONCURRENCY && refreshQueue.length) {
+    const { name, loader, options } = refreshQueue.shift() as Refresh;
+    refreshQueued.delete(name);
+    // Dropped or reloaded while it waited: nothing left to refresh.
+    const entry = cache.l1.peek(name);
+    if (!entry || entry.freshUntil >= Date.now() || cache.inflight.has(name)) continue;
+    refreshing += 1;
+    load(name, loader, options, false)
+      .catch((error: unknown) =>
+        log.warn({ err: error, name }, "refreshing a stale cache entry failed; it is served until it expires"),
+      )
+      .finally(() => {
+        refreshing -= 1;
+        refreshNext();
+      });
+  }
+}
+
+function refreshLater(refresh: Refresh): void {
+  if (refreshQueued.has(refresh.name) || cache.inflight.has(refresh.name)) return;
+  refreshQueued.add(refresh.name);
+  refreshQueue.push(refresh);
+  refreshNext();
+}
+
 /** L1 -> L2 -> loader; concurrent misses for one key share one load; fills never block the answer. */
 export async function cached<T>(name: string, loader: () => Promise<T>, options: CacheOptions = {}): Promise<T> {
   const hit = cache.l1.get(name);
   if (hit) {
     metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
     // Past its fresh life: reloaded from the loader, not from an L2 copy about as old as this one.
-    if (hit.freshUntil < Date.now() && !cache.inflight.has(name)) {
-      load(name, loader, options, false).catch((error: unknown) =>
-        log.warn({ err: error, name }, "refreshing a stale cache entry failed; it is served until it expires"),
-      );
-    }
+    if (hit.freshUntil < Date.now()) refreshLater({ name, loader, options });
     return hit.value as T;
   }
   const running = cache.inflight.get(name);

@@ -60,6 +60,44 @@ describe("tiered cache: stale while revalidate", () => {
   });
 });
 
+describe("tiered cache: many entries stale at once", () => {
+  it("answers each stale at once and reloads them two at a time, until every one is fresh", async () => {
+    const names = Array.from({ length: 10 }, () => `test:${randomUUID()}`);
+    const options = { ttlSeconds: 30, staleSeconds: 30 };
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      for (const name of names) await cached(name, async () => `old ${name}`, options);
+      vi.setSystemTime(Date.now() + 31_000);
+      const waiting: (() => void)[] = [];
+      let running = 0;
+      let most = 0;
+      const loaderFor = (name: string) => () => {
+        running += 1;
+        most = Math.max(most, running);
+        return new Promise<string>((resolve) =>
+          waiting.push(() => {
+            running -= 1;
+            resolve(`new ${name}`);
+          }),
+        );
+      };
+      const answers = await Promise.all(names.map((name) => cached(name, loaderFor(name), options)));
+      expect(answers).toEqual(names.map((name) => `old ${name}`));
+      expect(running).toBe(2);
+      for (let released = 0; released < names.length; released += 1) {
+        await expect.poll(() => waiting.length).toBeGreaterThan(0);
+        (waiting.shift() as () => void)();
+      }
+      await expect
+        .poll(() => Promise.all(names.map((name) => cached(name, loaderFor(name), options))))
+        .toEqual(names.map((name) => `new ${name}`));
+      expect(most).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 // Two app instances (two processes, two L1s) and one Redis of the test's own, which it stops and restarts.
 describe("tiered cache: two instances, one Redis", () => {
   let redis: RedisServer;
