@@ -260,7 +260,6 @@ export async function seedDatabase(url: string, batches: number, hotTokens: numb
     for (const definition of indexes) await sql(client, definition);
     await seedScans(client, hotTokens);
     await sql(client, "SELECT refresh_crop_analytics_hourly('-infinity'::timestamptz)");
-    await sql(client, "ANALYZE");
     return { batches, events, farms: FARMS, seconds: (performance.now() - started) / 1000 };
   } finally {
     await client.end();
