@@ -1,5 +1,6 @@
-// The verify page ships no framework JavaScript; this registers the app's service worker and asks it to keep
-// this page, so a label scanned once opens again without signal (see workers/sw.ts, PREFETCH_ROUTES).
+// The verify page has no client component of its own, so no bundle to register from: this plain script registers the
+// app's service worker and asks it to keep this page, so a label scanned once opens again without signal (see
+// workers/sw.ts, PREFETCH_ROUTES).
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker
     .register("/sw.js")
