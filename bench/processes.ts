@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, readdirSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
@@ -95,4 +95,31 @@ export function buildIfStale(label: string, buildId: string, sources: string[], 
   console.log(`building ${label} (${built ? "sources changed" : "no build yet"}) ...`);
   const result = spawnSync(command, args, { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (result.status !== 0) throw new Error(`building ${label} failed (exit ${result.status})`);
+}
+
+/** Busy and total jiffies of the whole machine, from the first line of /proc/stat. */
+function cpuTimes(): { busy: number; total: number } {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  // idle and iowait
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * Waits until the machine is idle (under `share` of its CPU busy over half a second), at most `timeoutMs`; resolves
+ * with how long it waited, or null when it never went quiet. Work a run leaves behind (cache refreshes, autovacuum,
+ * the database's writes) is then not charged to the next one.
+ */
+export async function machineQuiet(share = 0.1, timeoutMs = 30_000): Promise<number | null> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const before = cpuTimes();
+    await delay(500);
+    const after = cpuTimes();
+    if ((after.busy - before.busy) / Math.max(1, after.total - before.total) < share) {
+      return performance.now() - started;
+    }
+  }
+  return null;
 }

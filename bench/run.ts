@@ -5,6 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { prepareDatabase } from "@/bench/database";
 import { ensureWrk, type Measured, measure, type Request } from "@/bench/load";
+import { machineQuiet } from "@/bench/processes";
 import { record } from "@/bench/recorded";
 import { appendResults, type Check, checks, machine, type Row, table } from "@/bench/report";
 import {
@@ -77,6 +78,7 @@ async function run(
 ): Promise<Measured> {
   const { rate } = options;
   const load = { base: server.base, next, connections, requests: options.requests ?? 100_000, workDir: logDir };
+  if ((await machineQuiet()) === null) say(`the machine never went idle before ${scenario}; measuring anyway`);
   if (!rate) await measure({ ...load, seconds: warmSeconds });
   const measured = await measure({ ...load, seconds: options.seconds ?? seconds, rate });
   const ms = (value: number) => value.toFixed(2);
@@ -494,7 +496,7 @@ if (rows.length) {
     `- Command: \`${command}\``,
     `- Machine: ${machineLine}`,
     `- Seeding: ${seeding}`,
-    `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s); load generator: wrk 4.1 (Debian), one thread with every connection, on the same machine; the constant-rate runs share one fixed schedule among the connections and report an upper bound of the latency from each scheduled send (the union bound: P99.9 <= P99.95 of how late sends left + wrk's P99.95 from the send; bench/wrk.lua)`,
+    `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s), each started once the machine is idle (under 10% CPU for 0.5 s) and the database settled first (vacuumed, read into the page cache, checkpointed); load generator: wrk 4.1 (Debian), one thread with every connection, on the same machine; the constant-rate runs share one fixed schedule among the connections and report an upper bound of the latency from each scheduled send (the union bound: P99.9 <= P99.95 of how late sends left + wrk's P99.95 from the send; bench/wrk.lua)`,
     "",
     table(rows),
     "",
