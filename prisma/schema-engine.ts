@@ -97,7 +97,7 @@ export async function diffSql(databaseUrl: string, schema: string): Promise<stri
 
 // Prisma recreates these on every diff because it cannot express INCLUDE. Value: what the migrations add to its index.
 export const RECREATED_INDEXES: Readonly<Record<string, string>> = {
-  crop_batches_crop_harvest_covering_idx: " INCLUDE (quantity, origin_farm, quality_score)",
+  crop_batches_crop_harvest_covering_idx: " INCLUDE (quantity, origin_farm, quality_score, metadata)",
 };
 
 const recreatedIndex = (statement: string) =>
