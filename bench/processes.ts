@@ -107,19 +107,17 @@ function cpuTimes(): { busy: number; total: number } {
 }
 
 /**
- * Waits until the machine is idle (under `share` of its CPU busy over half a second), at most `timeoutMs`; resolves
- * with how long it waited, or null when it never went quiet. Work a run leaves behind (cache refreshes, autovacuum,
- * the database's writes) is then not charged to the next one.
+ * Waits until the machine is idle (under `share` of its CPU busy over half a second), at most `timeoutMs`; false when
+ * it never went quiet. Work a run leaves behind (cache refreshes, autovacuum, the database's writes) is then not
+ * charged to the next one.
  */
-export async function machineQuiet(share = 0.1, timeoutMs = 30_000): Promise<number | null> {
+export async function machineQuiet(share = 0.1, timeoutMs = 30_000): Promise<boolean> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
     const before = cpuTimes();
     await delay(500);
     const after = cpuTimes();
-    if ((after.busy - before.busy) / Math.max(1, after.total - before.total) < share) {
-      return performance.now() - started;
-    }
+    if ((after.busy - before.busy) / Math.max(1, after.total - before.total) < share) return true;
   }
-  return null;
+  return false;
 }

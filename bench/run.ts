@@ -78,7 +78,7 @@ async function run(
 ): Promise<Measured> {
   const { rate } = options;
   const load = { base: server.base, next, connections, requests: options.requests ?? 100_000, workDir: logDir };
-  if ((await machineQuiet()) === null) say(`the machine never went idle before ${scenario}; measuring anyway`);
+  if (!(await machineQuiet())) say(`the machine never went idle before ${scenario}; measuring anyway`);
   if (!rate) await measure({ ...load, seconds: warmSeconds });
   const measured = await measure({ ...load, seconds: options.seconds ?? seconds, rate });
   const ms = (value: number) => value.toFixed(2);

@@ -29,6 +29,7 @@ export type CacheOptions = {
 
 type Entry = { value: unknown; tags: readonly string[]; bytes: number; freshUntil: number };
 type Fill = { name: string; json: string; ttl: number; tags: readonly string[] };
+type Refresh = { loader: () => Promise<unknown>; options: CacheOptions };
 type Invalidation = { origin: string; keys: string[]; tags: string[] };
 
 type Cache = {
@@ -47,6 +48,9 @@ type Cache = {
   reads: DataLoader<string, string | null> | null;
   /** Write-behind fills of one turn of the event loop, sent as one script. */
   fills: Fill[];
+  /** Stale entries waiting to reload, oldest first, and how many reload now. */
+  refreshes: Map<string, Refresh>;
+  refreshing: number;
 };
 
 // Cached values are shared and never changed: each is serialized once, for Redis and for every answer.
@@ -146,6 +150,8 @@ function createCache(): Cache {
     unsent: { keys: new Set(), tags: new Set() },
     reads: null,
     fills: [],
+    refreshes: new Map(),
+    refreshing: 0,
   };
   connect(cache);
   return cache;
@@ -299,38 +305,32 @@ function load<T>(name: string, loader: () => Promise<T>, options: CacheOptions, 
   return loading;
 }
 
-type Refresh = { name: string; loader: () => Promise<unknown>; options: CacheOptions };
-
 // Entries filled together go stale together: hundreds of filtered searches reloading at once took the database and
 // both cores from the answers for a second here. They are served stale while a few reload at a time.
 const REFRESH_CONCURRENCY = 2;
-const refreshQueue: Refresh[] = [];
-const refreshQueued = new Set<string>();
-let refreshing = 0;
 
 function refreshNext(): void {
-  while (refreshing < REFRESH_CONCURRENCY && refreshQueue.length) {
-    const { name, loader, options } = refreshQueue.shift() as Refresh;
-    refreshQueued.delete(name);
+  for (const [name, { loader, options }] of cache.refreshes) {
+    if (cache.refreshing >= REFRESH_CONCURRENCY) return;
+    cache.refreshes.delete(name);
     // Dropped or reloaded while it waited: nothing left to refresh.
     const entry = cache.l1.peek(name);
     if (!entry || entry.freshUntil >= Date.now() || cache.inflight.has(name)) continue;
-    refreshing += 1;
+    cache.refreshing += 1;
     load(name, loader, options, false)
       .catch((error: unknown) =>
         log.warn({ err: error, name }, "refreshing a stale cache entry failed; it is served until it expires"),
       )
       .finally(() => {
-        refreshing -= 1;
+        cache.refreshing -= 1;
         refreshNext();
       });
   }
 }
 
-function refreshLater(refresh: Refresh): void {
-  if (refreshQueued.has(refresh.name) || cache.inflight.has(refresh.name)) return;
-  refreshQueued.add(refresh.name);
-  refreshQueue.push(refresh);
+function refreshLater(name: string, refresh: Refresh): void {
+  if (cache.refreshes.has(name) || cache.inflight.has(name)) return;
+  cache.refreshes.set(name, refresh);
   refreshNext();
 }
 
@@ -340,7 +340,7 @@ export async function cached<T>(name: string, loader: () => Promise<T>, options:
   if (hit) {
     metrics.cacheRequests.inc({ namespace: namespace(name), result: "l1" });
     // Past its fresh life: reloaded from the loader, not from an L2 copy about as old as this one.
-    if (hit.freshUntil < Date.now()) refreshLater({ name, loader, options });
+    if (hit.freshUntil < Date.now()) refreshLater(name, { loader, options });
     return hit.value as T;
   }
   const running = cache.inflight.get(name);
