@@ -108,6 +108,8 @@ export default defineConfig({
       REDIS_URL: "",
       ADMIN_ADDRESSES: "",
       DEMO_DATA: "true",
+      // No balancer to warn before it stops listening.
+      SHUTDOWN_NOTICE_SECONDS: "0",
       HOST,
       PORT: String(PORT),
       EMBEDDED_DB_PORT: String(EMBEDDED_DB_PORT),

@@ -1,21 +1,19 @@
-import http from "node:http";
+import type http from "node:http";
 import path from "node:path";
-import next from "next";
-import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
-import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import { closeCache } from "@/lib/cache/tiered-cache";
-import { startChain } from "@/lib/chain/start-chain";
-import { closeDatabase, db } from "@/lib/db/client";
+import { closeDatabase } from "@/lib/db/client";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/start-embedded-postgres";
 import { migrate } from "@/lib/db/migrate";
 import { seedDemoData } from "@/lib/demo/seed-demo-data";
 import { env } from "@/lib/env.mjs";
-import { createGateway } from "@/lib/http/gateway";
-import { purgeExpiredIdempotencyKeys } from "@/lib/idempotency/with-idempotency";
+import { startDraining } from "@/lib/health/readiness";
+import { createProbeServer } from "@/lib/http/ready-lane";
 import { log } from "@/lib/log";
+import { startWeb, type Web } from "@/lib/runtime/web";
+import { startWorker, type Worker } from "@/lib/runtime/worker";
 import { stopScans } from "@/lib/scans/record-scan";
-import { warmVerifications } from "@/lib/verify/warm-verifications";
 
+// ROLE=all (the default) is one process doing everything; web serves HTTP; worker runs the singletons under a lease.
 let embedded: EmbeddedPostgres | undefined;
 if (env.database.embedded) {
   embedded = await startEmbeddedPostgres({ dataDir: path.join(env.dataDir, "pglite"), port: env.EMBEDDED_DB_PORT });
@@ -24,52 +22,32 @@ if (env.database.embedded) {
 
 const applied = await migrate(env.database.url);
 if (applied.length) log.info({ applied }, "migrations applied");
-if (env.DEMO_DATA) {
+if (env.DEMO_DATA && env.ROLE !== "web") {
   const seeded = await seedDemoData({ batches: env.DEMO_BATCHES });
   if (seeded) log.info(seeded, "demo data created");
 }
 
-const chain = await startChain({
-  db,
-  config: env.chain,
-  dataDir: env.dataDir,
-  embeddedPort: env.EMBEDDED_CHAIN_PORT,
-  blockSeconds: env.EMBEDDED_CHAIN_BLOCK_SECONDS,
-  dumpSeconds: env.EMBEDDED_CHAIN_DUMP_SECONDS,
-  onTokensChanged: (tokenIds) => onBatchChanged(...tokenIds),
-});
-
-const app = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
-await app.prepare();
-const handle = app.getRequestHandler();
-const server = http.createServer(createGateway(handle));
-await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
-log.info({ url: `http://${env.HOST}:${env.PORT}` }, "GreenLedger is ready");
-// After listening, so a start is not held up; the first scans of a hot token wait on its load only once.
-if (env.CACHE_WARM_TOKENS > 0) {
-  warmVerifications(env.CACHE_WARM_TOKENS).catch((error) => log.warn({ err: error }, "cache warm-up failed"));
+const worker: Worker | undefined = env.ROLE === "web" ? undefined : await startWorker();
+const web: Web | undefined = env.ROLE === "worker" ? undefined : await startWeb();
+let probes: http.Server | undefined;
+if (env.ROLE === "worker") {
+  const server = createProbeServer();
+  probes = server;
+  await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
+  log.info({ url: `http://${env.HOST}:${env.PORT}/api/ready`, role: env.ROLE }, "worker started");
 }
-
-async function maintenance(): Promise<void> {
-  try {
-    await refreshAnalytics();
-    await purgeExpiredIdempotencyKeys();
-  } catch (error) {
-    log.warn({ err: error }, "scheduled maintenance failed");
-  }
-}
-const timer = setInterval(maintenance, env.ANALYTICS_REFRESH_SECONDS * 1000);
-timer.unref();
 
 let stopping = false;
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, "shutting down");
-  clearInterval(timer);
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  await chain.stop();
+  startDraining();
+  // A terminal's Ctrl-C has no balancer to tell; an orchestrator's SIGTERM does.
+  await web?.drain(signal === "SIGTERM" ? env.SHUTDOWN_NOTICE_SECONDS * 1000 : 0);
+  probes?.closeAllConnections();
+  probes?.close();
+  await worker?.stop();
   await stopScans();
   await closeCache();
   await closeDatabase();

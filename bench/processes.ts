@@ -8,6 +8,8 @@ export type Child = {
   pid: number;
   logFile: string;
   exited: boolean;
+  /** The exit code once it has exited (null after a signal). */
+  exitCode: number | null;
   stop(): Promise<void>;
   /** SIGKILL, no chance to shut down cleanly. */
   kill(): Promise<void>;
@@ -38,6 +40,7 @@ export function start(
     pid: child.pid ?? -1,
     logFile,
     exited: false,
+    exitCode: null,
     async stop() {
       if (handle.exited) return;
       child.kill("SIGTERM");
@@ -49,7 +52,8 @@ export function start(
       await waitExit(child, 5_000);
     },
   };
-  child.once("exit", () => {
+  child.once("exit", (code) => {
+    handle.exitCode = code;
     handle.exited = true;
   });
   return handle;

@@ -124,6 +124,8 @@ export async function startOurs(
       REDIS_URL: options.redisUrl,
       REDIS_KEY_PREFIX: options.keyPrefix,
       DEMO_DATA: "false",
+      // No balancer to warn before it stops listening.
+      SHUTDOWN_NOTICE_SECONDS: "0",
       DATA_DIR: path.join(logDir, `${name}-data`),
       EMBEDDED_DB_PORT: String(embeddedDbPort),
       LOG_LEVEL: "warn",

@@ -17,6 +17,13 @@ const optionalUrl = z
 
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
+// Connections per pool by role (write, read, analytics): what the README's connection budget adds up.
+const POOL_DEFAULTS = {
+  all: { write: 10, read: 20, analytics: 5 },
+  web: { write: 10, read: 20, analytics: 5 },
+  worker: { write: 5, read: 2, analytics: 3 },
+};
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -27,9 +34,13 @@ const schema = z.object({
   DATABASE_READ_URL: optionalUrl,
   DATABASE_ANALYTICS_URL: optionalUrl,
   EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
-  DB_POOL_WRITE_MAX: z.coerce.number().int().min(1).default(20),
-  DB_POOL_READ_MAX: z.coerce.number().int().min(1).default(50),
-  DB_POOL_ANALYTICS_MAX: z.coerce.number().int().min(1).default(10),
+  ROLE: z.enum(["all", "web", "worker"]).default("all"),
+  DB_POOL_WRITE_MAX: z.coerce.number().int().min(1).optional(),
+  DB_POOL_READ_MAX: z.coerce.number().int().min(1).optional(),
+  DB_POOL_ANALYTICS_MAX: z.coerce.number().int().min(1).optional(),
+  LEASE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(4),
+  SHUTDOWN_NOTICE_SECONDS: z.coerce.number().min(0).max(60).default(5),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(1).max(600).default(25),
   REDIS_URL: optionalUrl,
   REDIS_KEY_PREFIX: z.string().min(1).max(64).default("gl:"),
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
@@ -85,8 +96,19 @@ const schema = z.object({
 });
 
 const checked = schema.superRefine((value, context) => {
+  // Several processes share one database, one cache and one chain: none of them can be a process's own.
+  if (value.ROLE !== "all") {
+    for (const name of /** @type {const} */ (["DATABASE_URL", "REDIS_URL", "CHAIN_RPC_URL"])) {
+      if (!value[name])
+        context.addIssue({ code: "custom", path: [name], message: `is required with ROLE=${value.ROLE}` });
+    }
+  }
   if (!value.CHAIN_RPC_URL) return;
-  for (const name of /** @type {const} */ (["CHAIN_ID", "CROP_BATCH_ADDRESS", "RELAYER_PRIVATE_KEY"])) {
+  // A web instance never signs: the relayer's key stays with the workers.
+  /** @type {("CHAIN_ID" | "CROP_BATCH_ADDRESS" | "RELAYER_PRIVATE_KEY")[]} */
+  const required = ["CHAIN_ID", "CROP_BATCH_ADDRESS"];
+  if (value.ROLE !== "web") required.push("RELAYER_PRIVATE_KEY");
+  for (const name of required) {
     if (value[name] === undefined)
       context.addIssue({ code: "custom", path: [name], message: "is required with CHAIN_RPC_URL" });
   }
@@ -112,8 +134,12 @@ export function parseEnv(source) {
   const embedded = !parsed.DATABASE_URL;
   const primaryUrl =
     parsed.DATABASE_URL ?? `postgresql://postgres:postgres@127.0.0.1:${parsed.EMBEDDED_DB_PORT}/postgres`;
+  const pools = POOL_DEFAULTS[parsed.ROLE];
   return {
     ...parsed,
+    DB_POOL_WRITE_MAX: parsed.DB_POOL_WRITE_MAX ?? pools.write,
+    DB_POOL_READ_MAX: parsed.DB_POOL_READ_MAX ?? pools.read,
+    DB_POOL_ANALYTICS_MAX: parsed.DB_POOL_ANALYTICS_MAX ?? pools.analytics,
     dataDir,
     chain: parsed.CHAIN_RPC_URL
       ? {

@@ -65,4 +65,28 @@ describe("parseEnv", () => {
       }),
     ).toThrow(/RELAYER_PRIVATE_KEY: is a well-known development key/);
   });
+
+  // What every instance of a many-instance install shares.
+  const shared = {
+    DATABASE_URL: "postgresql://app@db:5432/gl",
+    REDIS_URL: "redis://cache:6379",
+    CHAIN_RPC_URL: "https://rpc.example.org",
+    CHAIN_ID: "11155111",
+    CROP_BATCH_ADDRESS: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  };
+
+  it("sizes the pools by role, so instances add up to a known number of connections", () => {
+    expect(parseEnv({})).toMatchObject({ ROLE: "all", DB_POOL_WRITE_MAX: 10, DB_POOL_READ_MAX: 20 });
+    const worker = parseEnv({ ...shared, ROLE: "worker", RELAYER_PRIVATE_KEY: `0x${"1".repeat(64)}` });
+    expect(worker).toMatchObject({ DB_POOL_WRITE_MAX: 5, DB_POOL_READ_MAX: 2, DB_POOL_ANALYTICS_MAX: 3 });
+    expect(parseEnv({ ...shared, ROLE: "web", DB_POOL_READ_MAX: "7" }).DB_POOL_READ_MAX).toBe(7);
+  });
+
+  it("runs web and worker only on a shared database, cache and chain; only workers need the relayer's key", () => {
+    expect(() => parseEnv({ ROLE: "web" })).toThrow(
+      /DATABASE_URL: is required with ROLE=web[\s\S]*REDIS_URL: is required with ROLE=web[\s\S]*CHAIN_RPC_URL: is required/,
+    );
+    expect(parseEnv({ ...shared, ROLE: "web" }).ROLE).toBe("web");
+    expect(() => parseEnv({ ...shared, ROLE: "worker" })).toThrow(/RELAYER_PRIVATE_KEY: is required/);
+  });
 });

@@ -107,6 +107,8 @@ function startServer(ports) {
       REDIS_URL: "",
       ADMIN_ADDRESSES: "",
       DEMO_DATA: "true",
+      // No balancer to warn before it stops listening.
+      SHUTDOWN_NOTICE_SECONDS: "0",
       PORT: String(ports.port),
       HOST: "127.0.0.1",
       EMBEDDED_DB_PORT: String(ports.db),

@@ -2,6 +2,7 @@ import { cacheKind, pingCache } from "@/lib/cache/tiered-cache";
 import { type ChainStatus, getChainStatus } from "@/lib/chain/chain-status";
 import { dbRead } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
+import type { PrismaClient } from "@/lib/generated/prisma/client";
 
 export type Health = {
   status: "ok" | "degraded" | "down";
@@ -14,12 +15,12 @@ export type Health = {
 /** A database that does not answer a probe within this long counts as down (the pool would wait 10 s to connect). */
 export const DATABASE_PROBE_TIMEOUT_MS = 2_000;
 
-function databaseAnswers(): Promise<boolean> {
+export function databaseAnswers(client: PrismaClient = dbRead): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(resolve, DATABASE_PROBE_TIMEOUT_MS, false);
   });
-  const probe = dbRead.$queryRaw`SELECT 1`.then(
+  const probe = client.$queryRaw`SELECT 1`.then(
     () => true,
     () => false,
   );

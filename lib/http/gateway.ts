@@ -2,8 +2,10 @@ import type http from "node:http";
 import { ApiError } from "@/lib/api/errors";
 import { consumeHeldSlice, consumeRateLimit } from "@/lib/api/rate-limit";
 import { env } from "@/lib/env.mjs";
+import { isDraining } from "@/lib/health/readiness";
 import { serveCspReport } from "@/lib/http/csp-reports";
 import { servePage } from "@/lib/http/page-lane";
+import { READY_PATH, serveReady } from "@/lib/http/ready-lane";
 import { isSearch, SEARCH_PATH, serveSearch } from "@/lib/http/search-lane";
 import { securityHeaders, setRequestHeader } from "@/lib/http/security-headers";
 import { answerCachedVerification, plainVerificationId, serveVerification } from "@/lib/http/verification-lane";
@@ -45,7 +47,17 @@ function sendError(response: http.ServerResponse, error: ApiError): void {
 // Every /api/ call counts against the caller's address, except the probes an operator's tools make.
 const unlimited = new Set(["/api/health", "/api/metrics"]);
 
+// Answers not yet sent (the fast path's are sent in the turn they arrive): a drain makes them close their connection.
+const answering = new Set<http.ServerResponse>();
+
+/** Every answer still to be written closes its connection once sent; with isDraining(), so do all later ones. */
+export function closeConnectionsAfterAnswers(): void {
+  for (const response of answering) if (!response.headersSent) response.shouldKeepAlive = false;
+}
+
 function measure(request: http.IncomingMessage, response: http.ServerResponse, pathname: string, start: bigint): void {
+  answering.add(response);
+  response.once("close", () => answering.delete(response));
   response.once("finish", () => {
     const status = response.statusCode;
     const labels = { route: routeLabel(pathname, status), method: request.method ?? "GET", status: String(status) };
@@ -96,6 +108,9 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
   return (request, response) => {
     const start = process.hrtime.bigint();
     const url = request.url ?? "/";
+    // While draining, each answer closes its connection, so keep-alive clients move to another instance.
+    if (isDraining()) response.shouldKeepAlive = false;
+    if (url === READY_PATH && request.method === "GET") return serveReady(response);
     const tokenId = plainVerificationId(request, url);
     // A cached verification, from an address that still holds allowance here, is answered in this turn: no await,
     // no listener, nothing allocated but the answer.

@@ -5,11 +5,10 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Child, start, waitReady } from "@/bench/processes";
-import { createSessionCookie } from "@/lib/auth/session";
-import { freePorts } from "@/scripts/free-port.mjs";
+import type { Child } from "@/bench/processes";
 import { newBatch } from "@/tests/support/api";
 import { type PgCluster, pgCluster } from "@/tests/support/pg-cluster";
+import { farmerWithFarm, startServerProcess } from "@/tests/support/server-process";
 import { until } from "@/tests/support/until";
 
 // The real server process (its own pools see the crash) on a PostgreSQL cluster of the test's own that it kills.
@@ -38,41 +37,13 @@ describe("idempotent creates across a PostgreSQL crash (kill -9)", () => {
     if (!existsSync(".next/BUILD_ID")) throw new Error("This test runs the production server: `npm run build` first");
     cluster = pgCluster();
     const { url } = await cluster.start();
-    const [port, chainPort] = (await freePorts(2)) as [number, number];
-    baseUrl = `http://127.0.0.1:${port}`;
-    server = start("server", process.execPath, ["--import", "tsx", "server.ts"], {
-      logDir,
-      env: {
-        NODE_ENV: "production",
-        TSX_TSCONFIG_PATH: "tsconfig.server.json",
-        DATABASE_URL: url,
-        DATABASE_READ_URL: "",
-        DATABASE_ANALYTICS_URL: "",
-        REDIS_URL: "",
-        DATA_DIR: logDir,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        PUBLIC_BASE_URL: baseUrl,
-        EMBEDDED_CHAIN_PORT: String(chainPort),
-        DEMO_DATA: "false",
-        CACHE_WARM_TOKENS: "0",
-        RATE_LIMIT_PUBLIC_POINTS: "100000000",
-        RATE_LIMIT_WRITE_POINTS: "100000000",
-        LOG_LEVEL: "warn",
-      },
-    });
-    await waitReady(server, `${baseUrl}/api/health`, 90_000);
+    ({ child: server, baseUrl } = await startServerProcess("server", logDir, {
+      DATABASE_URL: url,
+      LOG_LEVEL: "warn",
+    }));
     sql = new pg.Pool({ connectionString: url, max: 2 });
     sql.on("error", () => undefined);
-    owner = `0x${randomUUID().replaceAll("-", "").padEnd(40, "0")}`;
-    await sql.query("INSERT INTO users (address, role) VALUES ($1, 'farmer')", [owner]);
-    const farm = await sql.query<{ id: number }>(
-      `INSERT INTO farms (name, region, country, latitude, longitude, owner_address)
-       VALUES ('Crash Farm', 'Test Valley', 'NL', 52.1, 4.3, $1) RETURNING id`,
-      [owner],
-    );
-    farmId = farm.rows[0]?.id ?? 0;
-    cookie = (await createSessionCookie(owner)).split(";")[0] ?? "";
+    ({ owner, farmId, cookie } = await farmerWithFarm(sql));
   }, 120_000);
 
   afterAll(async () => {

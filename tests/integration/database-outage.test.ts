@@ -107,6 +107,7 @@ describe("while PostgreSQL is down", () => {
 
   it("answers writes 503 service_unavailable with Retry-After, counts them, and reports the database down", async () => {
     const before = await unavailableAnswers();
+    expect((await viaGateway("/api/ready")).status).toBe(200);
     await cluster.stop("fast");
 
     for (const response of [await createBatch(), await ship()]) {
@@ -136,6 +137,13 @@ describe("while PostgreSQL is down", () => {
       database: { status: "down", engine: "postgresql", latencyMs: null },
       chain: null,
     });
+    // The balancer stops sending traffic here until the database is back.
+    await expect.poll(async () => (await viaGateway("/api/ready")).status).toBe(503);
+    const ready = await viaGateway("/api/ready");
+    expect(ready.headers.get("retry-after")).toBe("5");
+    expect(await ready.json()).toEqual({
+      error: { code: "service_unavailable", message: "This instance cannot reach its database." },
+    });
   });
 
   it("takes writes again once it is back", async () => {
@@ -146,6 +154,7 @@ describe("while PostgreSQL is down", () => {
     expect(shipped.status).toBe(201);
     expect(shipped.body).toMatchObject({ tokenId, stateName: "in_transit" });
     expect((await app.call(app.health, {}, { path: "/api/health" })).body.database.status).toBe("up");
+    await expect.poll(async () => (await viaGateway("/api/ready")).status).toBe(200);
   });
 
   it("reports a database that accepts connections but never answers as down within the probe's bound", async () => {

@@ -1,0 +1,48 @@
+import http from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
+import next from "next";
+import { env } from "@/lib/env.mjs";
+import { startDraining } from "@/lib/health/readiness";
+import { closeConnectionsAfterAnswers, createGateway } from "@/lib/http/gateway";
+import { log } from "@/lib/log";
+import { warmVerifications } from "@/lib/verify/warm-verifications";
+
+export type Web = {
+  /**
+   * Not ready at once; after `noticeMs` (time for the balancer to see it) no new connections; requests in flight
+   * finish and every connection closes after its answer; after the grace period the rest are cut.
+   */
+  drain(noticeMs: number): Promise<void>;
+};
+
+const SWEEP_MS = 250;
+
+export async function startWeb(): Promise<Web> {
+  const app = next({ dev: env.NODE_ENV === "development", dir: process.cwd(), hostname: env.HOST, port: env.PORT });
+  await app.prepare();
+  const server = http.createServer(createGateway(app.getRequestHandler()));
+  await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST, resolve));
+  log.info({ url: `http://${env.HOST}:${env.PORT}`, role: env.ROLE }, "GreenLedger is ready");
+  // After listening, so a start is not held up; the first scans of a hot token wait on its load only once.
+  if (env.CACHE_WARM_TOKENS > 0) {
+    warmVerifications(env.CACHE_WARM_TOKENS).catch((error) => log.warn({ err: error }, "cache warm-up failed"));
+  }
+
+  return {
+    async drain(noticeMs) {
+      startDraining();
+      closeConnectionsAfterAnswers();
+      if (noticeMs > 0) await delay(noticeMs);
+      const closed = new Promise((resolve) => server.close(resolve));
+      // A keep-alive connection whose answer went out before draining began closes once it is idle.
+      const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
+      const grace = delay(env.SHUTDOWN_GRACE_SECONDS * 1000, "grace over");
+      if ((await Promise.race([closed, grace])) === "grace over") {
+        log.warn({ graceSeconds: env.SHUTDOWN_GRACE_SECONDS }, "requests still running after the grace period; cut");
+        server.closeAllConnections();
+        await closed;
+      }
+      clearInterval(sweep);
+    },
+  };
+}
