@@ -2,6 +2,9 @@ import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/api/database-u
 import { ApiError } from "@/lib/api/errors";
 import { consumeRateLimit } from "@/lib/api/rate-limit";
 import { readSession } from "@/lib/auth/session";
+import { fenceWrite, readsFromReplica } from "@/lib/db/client";
+import { readAfterCookie, readsFor } from "@/lib/db/replica";
+import { env } from "@/lib/env.mjs";
 import type { Role } from "@/lib/generated/prisma/enums";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/metrics";
@@ -9,6 +12,8 @@ import { getUser } from "@/lib/users/get-user";
 import type { UserDto } from "@/lib/users/sign-in-user";
 
 type Access = "public" | "signed-in" | readonly Role[];
+
+const secureCookies = env.PUBLIC_BASE_URL.startsWith("https:");
 
 type Context<P> = { request: Request; params: P };
 type AuthedContext<P> = Context<P> & { user: UserDto };
@@ -58,10 +63,19 @@ export function route<P>(
   return async (request, context) => {
     try {
       const params = await context.params;
-      if (access === "public") return await (handler as (c: Context<P>) => Promise<Response>)({ request, params });
-      const user = await authenticate(request, access);
-      if (request.method !== "GET" && request.method !== "HEAD") await consumeRateLimit("session", user.address);
-      return await handler({ request, params, user });
+      const writes = request.method !== "GET" && request.method !== "HEAD";
+      // A write's own answer reads from the primary; a read waits for the caller's last write.
+      const answer = await readsFor(request.method, request.headers.get("cookie"), async () => {
+        if (access === "public") return (handler as (c: Context<P>) => Promise<Response>)({ request, params });
+        const user = await authenticate(request, access);
+        if (writes) await consumeRateLimit("session", user.address);
+        return handler({ request, params, user });
+      });
+      if (writes && readsFromReplica && answer.status < 400) {
+        // The caller's next reads, on any instance, wait for this write (lib/db/replica.ts).
+        answer.headers.append("set-cookie", readAfterCookie((await fenceWrite()) ?? "0/0", secureCookies));
+      }
+      return answer;
     } catch (error) {
       return errorResponse(error);
     }

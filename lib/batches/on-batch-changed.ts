@@ -1,4 +1,5 @@
 import { invalidateAll } from "@/lib/cache/tiered-cache";
+import { fenceWrite } from "@/lib/db/client";
 import { purgeTags } from "@/lib/http/purge";
 import { tokenTag } from "@/lib/verify/verification-response";
 
@@ -12,9 +13,11 @@ export const ANALYTICS_TAG = "analytics";
 
 /**
  * Every write to a batch ends here, so what depends on it is dropped in one place: its verification, the cached
- * search pages and analytics (in every instance), and the copies edges keep (purge).
+ * search pages and analytics (in every instance), and the copies edges keep (purge). Called after the commit.
  */
 export async function onBatchChanged(...tokenIds: (number | bigint)[]): Promise<void> {
+  // Refills after the drop must not come from a replica that has not replayed the change yet.
+  await fenceWrite();
   purgeTags(tokenIds.map(tokenTag));
   await invalidateAll({ keys: tokenIds.map(verificationKey), tags: [SEARCH_TAG, ANALYTICS_TAG] });
 }

@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 import { CircuitBreaker } from "@/lib/cache/circuit-breaker";
 import { perTurnLoader } from "@/lib/cache/per-turn-loader";
+import { noteWrite, watermark } from "@/lib/db/replica";
 import { env } from "@/lib/env.mjs";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/metrics";
@@ -30,7 +31,8 @@ export type CacheOptions = {
 type Entry = { value: unknown; tags: readonly string[]; bytes: number; freshUntil: number };
 type Fill = { name: string; json: string; ttl: number; tags: readonly string[] };
 type Refresh = { loader: () => Promise<unknown>; options: CacheOptions };
-type Invalidation = { origin: string; keys: string[]; tags: string[] };
+/** fence: the sender's newest known write (an LSN); refills after the drop must read at least that far. */
+type Invalidation = { origin: string; keys: string[]; tags: string[]; fence?: string };
 
 type Cache = {
   id: string;
@@ -111,7 +113,9 @@ function connect(cache: Cache): void {
   subscriber.on("message", (_channel, message: string) => {
     try {
       const invalidation = JSON.parse(message) as Invalidation;
-      if (invalidation.origin !== cache.id) dropLocal(cache, invalidation.keys, invalidation.tags);
+      if (invalidation.origin === cache.id) return;
+      noteWrite(invalidation.fence);
+      dropLocal(cache, invalidation.keys, invalidation.tags);
     } catch (error) {
       log.warn({ err: error }, "ignored a malformed cache invalidation");
     }
@@ -379,7 +383,7 @@ async function removeFromRedis(redis: Redis, keys: readonly string[], tags: read
 }
 
 async function publish(from: Cache, redis: Redis, keys: string[], tags: string[]): Promise<void> {
-  const message: Invalidation = { origin: from.id, keys, tags };
+  const message: Invalidation = { origin: from.id, keys, tags, fence: watermark() };
   await redis.publish(env.REDIS_KEY_PREFIX + CHANNEL, JSON.stringify(message));
 }
 

@@ -1,5 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { noteWrite, primaryLsn, replicaPool } from "@/lib/db/replica";
 import { env } from "@/lib/env.mjs";
 import { PrismaClient } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
@@ -15,16 +16,20 @@ const poolSettings: Record<PoolName, { url: string; max: number; statementTimeou
 
 type Database = { pools: Record<PoolName, pg.Pool>; clients: Record<PoolName, PrismaClient> };
 
-function createPool(name: PoolName, max: number): pg.Pool {
+function poolConfig(name: PoolName, max: number): pg.PoolConfig {
   const settings = poolSettings[name];
-  const pool = new pg.Pool({
+  return {
     connectionString: settings.url,
     max,
     options: `-c statement_timeout=${settings.statementTimeoutMs}`,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
     application_name: `greenledger-${name}`,
-  });
+  };
+}
+
+function createPool(name: PoolName, max: number): pg.Pool {
+  const pool = new pg.Pool(poolConfig(name, max));
   pool.on("error", (error) => log.warn({ err: error, pool: name }, "idle database connection failed"));
   return pool;
 }
@@ -34,9 +39,18 @@ function createDatabase(): Database {
   // PGlite runs one query at a time, and its socket multiplexer interleaves extended-protocol messages of
   // concurrent connections (an unnamed statement of one is bound with another's parameters): one connection.
   const shared = env.database.embedded ? createPool("write", 1) : undefined;
-  const pools = Object.fromEntries(
-    names.map((name) => [name, shared ?? createPool(name, poolSettings[name].max)]),
-  ) as Record<PoolName, pg.Pool>;
+  const write = shared ?? createPool("write", poolSettings.write.max);
+  // A read replica answers only what it has replayed; the pool sends the rest to the primary (lib/db/replica.ts).
+  const replica = !shared && env.database.readUrl !== env.database.url;
+  const pools: Record<PoolName, pg.Pool> = {
+    write,
+    read:
+      shared ??
+      (replica
+        ? replicaPool(poolConfig("read", poolSettings.read.max), write)
+        : createPool("read", poolSettings.read.max)),
+    analytics: shared ?? createPool("analytics", poolSettings.analytics.max),
+  };
   const clients = Object.fromEntries(
     names.map((name) => [name, new PrismaClient({ adapter: new PrismaPg(pools[name]) })]),
   ) as Record<PoolName, PrismaClient>;
@@ -59,4 +73,18 @@ export async function closeDatabase(): Promise<void> {
   await Promise.all(Object.values(database.clients).map((client) => client.$disconnect()));
   await Promise.all([...new Set(Object.values(database.pools))].map((pool) => pool.end().catch(() => undefined)));
   delete holder[key];
+}
+
+/** Whether reads may come from a streaming replica (DATABASE_READ_URL elsewhere than the primary). */
+export const readsFromReplica = !env.database.embedded && env.database.readUrl !== env.database.url;
+
+/**
+ * After a commit: the primary's position, which this process's reads (and, through invalidations and the
+ * read-after cookie, other instances' and the user's next ones) must have replayed. Undefined on the embedded engine.
+ */
+export async function fenceWrite(): Promise<string | undefined> {
+  if (env.database.embedded) return undefined;
+  const lsn = await primaryLsn(pools.write);
+  noteWrite(lsn);
+  return lsn;
 }

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import { ApiError } from "@/lib/api/errors";
 import { consumeHeldSlice, consumeRateLimit } from "@/lib/api/rate-limit";
+import { readsFor } from "@/lib/db/replica";
 import { env } from "@/lib/env.mjs";
 import { isDraining } from "@/lib/health/readiness";
 import { serveCspReport } from "@/lib/http/csp-reports";
@@ -102,7 +103,7 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
     if (await servePage(request, response, pathname)) return;
     setRequestHeader(request, CLIENT_ADDRESS_HEADER, clientAddress(request));
     securityHeaders.secureNextAnswer(request, response, pathname);
-    await handle(request, response);
+    await readsFor(request.method, request.headers.cookie, () => handle(request, response));
   }
 
   return (request, response) => {

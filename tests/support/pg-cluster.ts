@@ -56,11 +56,18 @@ async function alive(pid: number): Promise<boolean> {
   return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
 }
 
+export type PgClusterOptions = {
+  /** A streaming replica of this running cluster (pg_basebackup -R) instead of a new one. */
+  replicaOf?: PgClusterInfo;
+  /** The replica's recovery_min_apply_delay, e.g. "1s": a replica that lags behind its primary. */
+  applyDelay?: string;
+};
+
 /**
  * A PostgreSQL 15 cluster of the test's own (trust auth, loopback, a temp folder, a free port), so a test may stop,
  * crash and restart its database. Never the machine's own server.
  */
-export function pgCluster(): PgCluster {
+export function pgCluster(options: PgClusterOptions = {}): PgCluster {
   let info: PgClusterInfo | null = null;
   let postmaster: number | null = null;
   // A test that dies without destroy() must not leave its server running on the shared machine.
@@ -74,7 +81,22 @@ export function pgCluster(): PgCluster {
       const { uid, gid } = await postgresUser();
       await chown(dataDir, uid, gid);
     }
-    await tool("initdb", ["-D", dataDir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+    const primary = options.replicaOf;
+    if (primary) {
+      await tool("pg_basebackup", [
+        "-D",
+        dataDir,
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(primary.port),
+        "-U",
+        "postgres",
+        "-R",
+      ]);
+    } else {
+      await tool("initdb", ["-D", dataDir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+    }
     const port = await freePort();
     await appendFile(
       path.join(dataDir, "postgresql.conf"),
@@ -84,6 +106,7 @@ export function pgCluster(): PgCluster {
         "unix_socket_directories = ''",
         "fsync = off",
         "max_connections = 100",
+        ...(options.applyDelay ? [`recovery_min_apply_delay = '${options.applyDelay}'`] : []),
         "",
       ].join("\n"),
     );
