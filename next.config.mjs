@@ -4,6 +4,7 @@ import { env } from "./lib/env.mjs";
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
+  deploymentId: env.DEPLOYMENT_ID,
   serverExternalPackages: ["pino", "@electric-sql/pglite", "@electric-sql/pglite-socket"],
   env: { NEXT_PUBLIC_BASE_URL: env.PUBLIC_BASE_URL },
 };

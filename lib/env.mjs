@@ -92,6 +92,12 @@ const schema = z.object({
   EMBEDDED_CHAIN_DUMP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(3_600),
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().int().min(10).default(300),
   TRUST_PROXY: flag.default(false),
+  /** Set at build time (the image's git revision): Next marks every asset with it, so pages never mix deployments. */
+  DEPLOYMENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, - or _")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -89,4 +89,10 @@ describe("parseEnv", () => {
     expect(parseEnv({ ...shared, ROLE: "web" }).ROLE).toBe("web");
     expect(() => parseEnv({ ...shared, ROLE: "worker" })).toThrow(/RELAYER_PRIVATE_KEY: is required/);
   });
+
+  it("takes a deployment id for Next's assets, and refuses one that cannot go into a URL", () => {
+    expect(parseEnv({ DEPLOYMENT_ID: "3f9c2ab" }).DEPLOYMENT_ID).toBe("3f9c2ab");
+    expect(parseEnv({ DEPLOYMENT_ID: "" }).DEPLOYMENT_ID).toBeUndefined();
+    expect(() => parseEnv({ DEPLOYMENT_ID: "v1 final" })).toThrow(/DEPLOYMENT_ID/);
+  });
 });
