@@ -52,11 +52,11 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
-          name: "crash",
-          include: ["tests/crash/**/*.test.ts"],
+          name: "processes",
+          include: ["tests/processes/**/*.test.ts"],
           environment: "node",
           // Shared with the server the test starts, so the test can sign its session cookie.
-          env: { LOG_LEVEL: "silent", SESSION_SECRET: "greenledger-crash-test-session-secret-0001" },
+          env: { LOG_LEVEL: "silent", SESSION_SECRET: "greenledger-processes-session-secret-0001" },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -1,7 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { backendsVcl } from "@/deploy/varnish";
 import { parseEnv } from "@/lib/env.mjs";
 
 // No container engine or cluster here: these files are parsed and checked against what the app expects of them.
@@ -91,11 +94,20 @@ describe("deploy/compose.yaml and deploy/haproxy.cfg", () => {
     }
   });
 
-  it("balances over the web services, health-checked on /api/ready, and HAProxy accepts the file", () => {
+  it("balances over the web services and the page cache, health-checked on /api/ready; HAProxy accepts it", () => {
     const config = read("./haproxy.cfg");
     expect(config).toContain("option httpchk GET /api/ready");
-    const servers = [...config.matchAll(/^\s*server \S+ (\S+):3000 check/gm)].map((match) => match[1]);
-    expect(servers).toEqual(["web1", "web2"]);
+    const servers = [...config.matchAll(/^\s*server \S+ (\S+):(\d+) check/gm)].map(
+      (match) => `${match[1]}:${match[2]}`,
+    );
+    expect(servers).toEqual(["varnish:80", "web1:3000", "web2:3000"]);
+    expect(compose.services.varnish?.volumes).toContain("./varnish.vcl:/etc/varnish/default.vcl:ro");
+    for (const name of ["web1", "worker1"]) {
+      expect(compose.services[name]?.environment).toMatchObject({
+        PURGE_URL: "http://varnish/",
+        PURGE_METHOD: "PURGE",
+      });
+    }
     expect(compose.services.haproxy?.volumes).toContain("./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro");
     if (!existsSync("/usr/sbin/haproxy")) throw new Error("haproxy is missing: npm test installs it (apt-get)");
     const path = new URL("./haproxy.cfg", import.meta.url).pathname;
@@ -111,5 +123,30 @@ describe("deploy/Dockerfile", () => {
     expect(dockerfile).toMatch(/^EXPOSE 3000$/m);
     expect(dockerfile).toMatch(/PORT=3000/);
     expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});
+
+describe("deploy/varnish.vcl", () => {
+  it("compiles with vmod-xkey in front of the compose file's web services, as the topology writes them", () => {
+    const committed = read("./backends.vcl");
+    const composeWeb = [...committed.matchAll(/backend (\S+) \{ \.host = "(\S+)"; \.port = "3000"/g)];
+    expect(composeWeb.map((match) => match[2])).toEqual(["web1", "web2"]);
+    if (!existsSync("/usr/sbin/varnishd")) throw new Error("varnishd is missing: npm test installs varnish (apt-get)");
+    // Compose's host names resolve only inside compose: the same file with loopback addresses is compiled here.
+    const dir = mkdtempSync(path.join(tmpdir(), "gl-vcl-"));
+    try {
+      chmodSync(dir, 0o755);
+      copyFileSync(new URL("./varnish.vcl", import.meta.url), path.join(dir, "varnish.vcl"));
+      const backends = [3001, 3002].map((port) => ({ host: "127.0.0.1", port }));
+      writeFileSync(path.join(dir, "backends.vcl"), backendsVcl(backends, ["127.0.0.1"]));
+      for (const file of ["varnish.vcl", "backends.vcl"]) chmodSync(path.join(dir, file), 0o644);
+      const compile = () =>
+        execFileSync("/usr/sbin/varnishd", ["-C", "-f", path.join(dir, "varnish.vcl"), "-p", `vcl_path=${dir}`], {
+          stdio: "pipe",
+        });
+      expect(compile).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

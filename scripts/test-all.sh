@@ -8,12 +8,14 @@ export NEXT_TELEMETRY_DISABLED=1
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci
 fi
-# Debian packages the tests run: Redis servers of their own (cache tests), Chromium (e2e, budgets), HAProxy
-# (checks deploy/haproxy.cfg).
+# Debian packages the tests run: Redis servers of their own (cache tests), Chromium (e2e, budgets), HAProxy and
+# Varnish with vmod-xkey (deploy/'s configs, the page cache test).
 missing=()
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+[ -x /usr/sbin/varnishd ] || missing+=(varnish)
+[ -f /usr/lib/x86_64-linux-gnu/varnish/vmods/libvmod_xkey.so ] || missing+=(varnish-modules)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
@@ -41,9 +43,9 @@ else
   step "TEST_DATABASE_URL is not set: skipping the real PostgreSQL/Redis pass (CI sets it)"
 fi
 
-step "production build; crash: idempotent creates across a PostgreSQL kill -9 (a cluster of the test's own)"
+step "production build; real processes: a PostgreSQL kill -9, the worker lease, drain, a replica, the page cache"
 npm run build
-npx vitest run --project crash
+npx vitest run --project processes
 
 step "end to end: the production build in Chromium"
 npx playwright test

@@ -1,5 +1,6 @@
 import { invalidateAll } from "@/lib/cache/tiered-cache";
 import { fenceWrite } from "@/lib/db/client";
+import { ANALYTICS_PAGE_TAG, MARKET_PAGE_TAG } from "@/lib/http/page-cache";
 import { purgeTags } from "@/lib/http/purge";
 import { tokenTag } from "@/lib/verify/verification-response";
 
@@ -18,6 +19,7 @@ export const ANALYTICS_TAG = "analytics";
 export async function onBatchChanged(...tokenIds: (number | bigint)[]): Promise<void> {
   // Refills after the drop must not come from a replica that has not replayed the change yet.
   await fenceWrite();
-  purgeTags(tokenIds.map(tokenTag));
   await invalidateAll({ keys: tokenIds.map(verificationKey), tags: [SEARCH_TAG, ANALYTICS_TAG] });
+  // After the instances' own caches: a shared cache that refetches at once must not get their old copies.
+  await purgeTags({ hard: tokenIds.map(tokenTag), soft: [MARKET_PAGE_TAG, ANALYTICS_PAGE_TAG] });
 }

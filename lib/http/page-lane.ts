@@ -1,6 +1,7 @@
 import type http from "node:http";
 import { ApiError } from "@/lib/api/errors";
 import { tokenIdSchema } from "@/lib/batches/schema";
+import { cachePublicly, listPageCacheHeaders } from "@/lib/http/page-cache";
 import { securityHeaders } from "@/lib/http/security-headers";
 import { findTokenByGs1 } from "@/lib/verify/find-token-by-gs1";
 import { getVerification, type Verification } from "@/lib/verify/get-verification";
@@ -40,13 +41,8 @@ const verifyPath = /^\/verify\/([^/]*)\/?$/;
 const digitalLinkPath = /^\/01\/([^/]+)\/10\/([^/]+)\/?$/;
 
 // The page shows scan counts too, so it gets the verification's cache policy and tags but no ETag of its own.
-function publicCache(response: http.ServerResponse, verification: Verification | undefined): void {
-  const headers = verification ? verificationCacheHeaders(verification) : { "cache-control": VERIFY_CACHE_CONTROL };
-  const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => http.ServerResponse;
-  response.writeHead = ((statusCode: number, ...rest: unknown[]) => {
-    if (statusCode === 200) for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-    return writeHead(statusCode, ...rest);
-  }) as typeof response.writeHead;
+function verificationPageHeaders(verification: Verification | undefined): Record<string, string> {
+  return verification ? verificationCacheHeaders(verification) : { "cache-control": VERIFY_CACHE_CONTROL };
 }
 
 /** The verification, null for a token no batch has, undefined when the lookup failed (Next reports that). */
@@ -58,7 +54,8 @@ async function lookUp(tokenId: number): Promise<Verification | null | undefined>
 
 /**
  * The pages a label's QR code opens (/verify/{id}, GS1 /01/{gtin}/10/{lot}): a bad or unknown batch is answered here
- * (true); otherwise Next renders the page (false), with the verification's cache policy and tags.
+ * (true); otherwise Next renders the page (false), with the verification's cache policy and tags. The public list
+ * pages (/marketplace, /analytics) get a shared cache's policy and their surrogate key.
  */
 export async function servePage(
   request: http.IncomingMessage,
@@ -93,6 +90,8 @@ export async function servePage(
     // The page shows this token's verification: its tags let a CDN purge the page with it.
     if (tokenId !== undefined) verification = await lookUp(tokenId);
   }
-  if (verify || digitalLink) publicCache(response, verification ?? undefined);
+  if (verify || digitalLink) cachePublicly(response, verificationPageHeaders(verification ?? undefined));
+  const listHeaders = listPageCacheHeaders(pathname);
+  if (listHeaders) cachePublicly(response, listHeaders);
   return false;
 }

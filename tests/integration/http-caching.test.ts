@@ -189,7 +189,7 @@ describe("HTTP caching and the gateway's fast verification path", () => {
     expect(body).toEqual(await viaRoute.json());
   });
 
-  it("calls the purge endpoint with the batch's tags on every change", async () => {
+  it("calls the purge endpoint on every change: the batch's own tag at once, the lists' tags soft", async () => {
     const received: { method?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
     let arrived: () => void = () => undefined;
     const purgeServer = http.createServer((request, response) => {
@@ -215,8 +215,10 @@ describe("HTTP caching and the gateway's fast verification path", () => {
       for (const request of received) {
         expect(request.method).toBe("POST");
         expect(request.headers.authorization).toBe("Bearer purge-secret");
-        expect(request.headers["surrogate-key"]).toBe(`token-${tokenId}`);
-        expect(JSON.parse(request.body)).toEqual({ tags: [`token-${tokenId}`] });
+        expect(request.headers["xkey-purge"]).toBe(`token-${tokenId}`);
+        expect(request.headers["xkey-softpurge"]).toBe("market analytics");
+        expect(request.headers["surrogate-key"]).toBe(`token-${tokenId} market analytics`);
+        expect(JSON.parse(request.body)).toEqual({ tags: [`token-${tokenId}`, "market", "analytics"] });
       }
     } finally {
       setPurgeTarget(async () => undefined);

@@ -1,0 +1,128 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVarnish, type Varnish } from "@/deploy/varnish";
+import { freePort } from "@/scripts/free-port.mjs";
+import { newBatch } from "@/tests/support/api";
+import { type PgCluster, pgCluster } from "@/tests/support/pg-cluster";
+import { farmerWithFarm, type ServerProcess, startServerProcess } from "@/tests/support/server-process";
+
+// deploy/varnish.vcl (Debian's varnishd with vmod-xkey) in front of a server that purges it on every batch change.
+describe("the shared page cache (Varnish) in front of a web instance", () => {
+  let cluster: PgCluster;
+  let sql: pg.Pool;
+  let server: ServerProcess;
+  let varnish: Varnish;
+  const logDir = mkdtempSync(path.join(tmpdir(), "gl-varnish-test-"));
+
+  beforeAll(async () => {
+    if (!existsSync(".next/BUILD_ID")) throw new Error("This test runs the production server: `npm run build` first");
+    if (!existsSync("/usr/sbin/varnishd")) throw new Error("varnishd is missing: npm test installs varnish (apt-get)");
+    cluster = pgCluster();
+    const { url } = await cluster.start();
+    const varnishPort = await freePort();
+    server = await startServerProcess("web", logDir, {
+      DATABASE_URL: url,
+      PURGE_URL: `http://127.0.0.1:${varnishPort}/`,
+      PURGE_METHOD: "PURGE",
+      TRUST_PROXY: "true",
+    });
+    varnish = await startVarnish(varnishPort, [{ host: "127.0.0.1", port: server.port }]);
+    sql = new pg.Pool({ connectionString: url, max: 2 });
+    sql.on("error", () => undefined);
+  }, 180_000);
+
+  afterAll(async () => {
+    await sql?.end();
+    await varnish?.stop();
+    await server?.child.stop();
+    await cluster?.destroy();
+    if (!process.env.KEEP_LOGS) rmSync(logDir, { recursive: true, force: true });
+  });
+
+  const front = (pathname: string, init: RequestInit = {}) => fetch(`${varnish.url}${pathname}`, init);
+  /** How many times the origin answered `route` (its own metrics, read past the cache). */
+  const originAnswers = async (route: string) => {
+    const text = await (await fetch(`${server.baseUrl}/api/metrics`)).text();
+    return text
+      .split("\n")
+      .filter((line) => line.startsWith(`gl_http_request_duration_seconds_count{route="${route}"`))
+      .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+  };
+
+  it("answers a second anonymous /marketplace from the cache without rendering it again", async () => {
+    // Waits out the backend probe's first two checks.
+    await expect.poll(async () => (await front("/marketplace")).status, { timeout: 10_000 }).toBe(200);
+    await front("/marketplace?crop=fresh-start");
+    const rendered = await originAnswers("/marketplace");
+    const again = await front("/marketplace?crop=fresh-start");
+    expect(again.status).toBe(200);
+    expect(again.headers.get("x-cache")).toBe("hit");
+    expect(again.headers.get("cache-control")).toBe("public, max-age=0, s-maxage=300, stale-while-revalidate=600");
+    expect(await originAnswers("/marketplace")).toBe(rendered);
+  });
+
+  it("never answers a signed-in user's own data from the cache", async () => {
+    const [first, second] = [await farmerWithFarm(sql), await farmerWithFarm(sql)];
+    for (const farmer of [first, second]) {
+      await front("/api/crop-batches", {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie: farmer.cookie, "idempotency-key": randomUUID() },
+        body: JSON.stringify(newBatch(farmer.farmId, { cropType: `own-${farmer.farmId}` })),
+      });
+    }
+    for (const farmer of [first, second, first]) {
+      const mine = await front("/api/crop-batches", { headers: { cookie: farmer.cookie } });
+      expect(mine.headers.get("x-cache")).toBe("miss");
+      const body = (await mine.json()) as { results: { cropType: string }[] };
+      expect(body.results.map((batch) => batch.cropType)).toEqual([`own-${farmer.farmId}`]);
+    }
+  });
+
+  it("shows a batch listed for sale on the cached marketplace within 1 s", async () => {
+    const { farmId, cookie } = await farmerWithFarm(sql);
+    const cropType = `quince${Date.now()}`;
+    expect(await (await front("/marketplace")).text()).not.toContain(cropType);
+    expect((await front("/marketplace")).headers.get("x-cache")).toBe("hit");
+    const created = await front("/api/crop-batches", {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: JSON.stringify(newBatch(farmId, { cropType })),
+    });
+    expect(created.status).toBe(201);
+    const listed = Date.now();
+    await expect
+      .poll(async () => (await (await front("/marketplace")).text()).includes(cropType), {
+        timeout: 1_000,
+        interval: 50,
+      })
+      .toBe(true);
+    expect(Date.now() - listed).toBeLessThan(1_000);
+  });
+
+  it("says recalled on the next /verify and /api/verify after a recall", async () => {
+    const { farmId, cookie } = await farmerWithFarm(sql);
+    const created = await front("/api/crop-batches", {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: JSON.stringify(newBatch(farmId, { cropType: "recall-rhubarb" })),
+    });
+    const { tokenId } = (await created.json()) as { tokenId: number };
+    for (const pathname of [`/api/verify/${tokenId}`, `/verify/${tokenId}`]) {
+      await front(pathname);
+      expect((await front(pathname)).headers.get("x-cache")).toBe("hit");
+    }
+    const recalled = await front(`/api/crop-batches/${tokenId}/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: JSON.stringify({ action: "recall", reason: "Listeria found in a sample" }),
+    });
+    expect(recalled.status).toBe(201);
+    const api = await front(`/api/verify/${tokenId}`);
+    expect(((await api.json()) as { status: string }).status).toBe("recalled");
+    expect(await (await front(`/verify/${tokenId}`)).text()).toContain("This batch has been recalled");
+  });
+});
