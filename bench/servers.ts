@@ -78,6 +78,11 @@ function benchEnvOverrides(): Record<string, string> {
   return overrides;
 }
 
+/** `npm run build` unless the production build is newer than every source it is built from. */
+export function buildOursIfStale(): void {
+  buildIfStale("GreenLedger", ".next/BUILD_ID", OUR_SOURCES, "npm", ["run", "build"]);
+}
+
 export type OurServer = Server & { chainRpcUrl: string };
 
 /** Another instance's chain: its anvil and contract, so two instances index one chain as in production. */
@@ -107,7 +112,7 @@ export async function startOurs(
     env?: Record<string, string>;
   },
 ): Promise<OurServer> {
-  buildIfStale("GreenLedger", ".next/BUILD_ID", OUR_SOURCES, "npm", ["run", "build"]);
+  buildOursIfStale();
   const [port = 0, chainPort = 0, embeddedDbPort = 0] = await freePorts(3);
   const overrides = benchEnvOverrides();
   const child = start(name, process.execPath, ["--import", "tsx", "server.ts"], {

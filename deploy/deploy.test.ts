@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { backendsVcl } from "@/deploy/varnish";
+import { COMPOSE_PURGERS, COMPOSE_WEB } from "@/deploy/local/compose-addresses";
+import { haproxyConfig } from "@/deploy/local/haproxy";
+import { backendsVcl } from "@/deploy/local/varnish";
 import { parseEnv } from "@/lib/env.mjs";
 
 // No container engine or cluster here: these files are parsed and checked against what the app expects of them.
@@ -96,6 +98,16 @@ describe("deploy/compose.yaml and deploy/haproxy.cfg", () => {
 
   it("balances over the web services and the page cache, health-checked on /api/ready; HAProxy accepts it", () => {
     const config = read("./haproxy.cfg");
+    // The topology writes the same file for its own addresses: one source for both.
+    expect(config).toBe(
+      haproxyConfig({
+        bind: ":8080",
+        web: COMPOSE_WEB,
+        pageCache: { host: "varnish", port: 80 },
+        dns: true,
+        maxconn: 50_000,
+      }),
+    );
     expect(config).toContain("option httpchk GET /api/ready");
     const servers = [...config.matchAll(/^\s*server \S+ (\S+):(\d+) check/gm)].map(
       (match) => `${match[1]}:${match[2]}`,
@@ -128,9 +140,9 @@ describe("deploy/Dockerfile", () => {
 
 describe("deploy/varnish.vcl", () => {
   it("compiles with vmod-xkey in front of the compose file's web services, as the topology writes them", () => {
-    const committed = read("./backends.vcl");
-    const composeWeb = [...committed.matchAll(/backend (\S+) \{ \.host = "(\S+)"; \.port = "3000"/g)];
-    expect(composeWeb.map((match) => match[2])).toEqual(["web1", "web2"]);
+    expect(read("./backends.vcl")).toBe(backendsVcl(COMPOSE_WEB, COMPOSE_PURGERS));
+    const services = parseYaml(read("./compose.yaml"), { merge: true }) as { services: Record<string, unknown> };
+    for (const { host } of COMPOSE_WEB) expect(Object.keys(services.services)).toContain(host);
     if (!existsSync("/usr/sbin/varnishd")) throw new Error("varnishd is missing: npm test installs varnish (apt-get)");
     // Compose's host names resolve only inside compose: the same file with loopback addresses is compiled here.
     const dir = mkdtempSync(path.join(tmpdir(), "gl-vcl-"));
@@ -138,7 +150,7 @@ describe("deploy/varnish.vcl", () => {
       chmodSync(dir, 0o755);
       copyFileSync(new URL("./varnish.vcl", import.meta.url), path.join(dir, "varnish.vcl"));
       const backends = [3001, 3002].map((port) => ({ host: "127.0.0.1", port }));
-      writeFileSync(path.join(dir, "backends.vcl"), backendsVcl(backends, ["127.0.0.1"]));
+      writeFileSync(path.join(dir, "backends.vcl"), backendsVcl(backends, COMPOSE_PURGERS));
       for (const file of ["varnish.vcl", "backends.vcl"]) chmodSync(path.join(dir, file), 0o644);
       const compile = () =>
         execFileSync("/usr/sbin/varnishd", ["-C", "-f", path.join(dir, "varnish.vcl"), "-p", `vcl_path=${dir}`], {

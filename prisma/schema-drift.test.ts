@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pgCluster } from "@/deploy/local/pg-cluster";
 import { migrate } from "@/lib/db/migrate";
-import { pgCluster } from "@/tests/support/pg-cluster";
 import { createScratchDatabase } from "@/tests/support/scratch-database";
 import { executeSql, migrationDrift } from "./schema-engine";
 

@@ -4,7 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PgClusterInfo, pgCluster } from "@/tests/support/pg-cluster";
+import { type PgClusterInfo, pgCluster } from "@/deploy/local/pg-cluster";
 
 // The app's clients point at a PostgreSQL this file starts, so the test can stop it; everything that reads the
 // configuration is imported after that.

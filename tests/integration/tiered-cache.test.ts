@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type RedisServer, startRedisServer } from "@/deploy/local/redis-server";
 import { cached, invalidateAll } from "@/lib/cache/tiered-cache";
 import { type CacheInstance, startCacheInstance } from "@/tests/support/cache-instance";
-import { type RedisServer, startRedisServer } from "@/tests/support/redis-server";
 import { until } from "@/tests/support/until";
 
 describe("tiered cache: single flight", () => {

@@ -6,9 +6,10 @@ import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Child } from "@/bench/processes";
+import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
+import { startServerProcess } from "@/deploy/local/server-process";
 import { newBatch } from "@/tests/support/api";
-import { type PgCluster, pgCluster } from "@/tests/support/pg-cluster";
-import { farmerWithFarm, startServerProcess } from "@/tests/support/server-process";
+import { farmerWithFarm } from "@/tests/support/farmer";
 import { until } from "@/tests/support/until";
 
 // The real server process (its own pools see the crash) on a PostgreSQL cluster of the test's own that it kills.

@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
+import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
 import { newBatch } from "@/tests/support/api";
-import { type PgCluster, pgCluster } from "@/tests/support/pg-cluster";
-import { farmerWithFarm, type ServerProcess, startServerProcess } from "@/tests/support/server-process";
+import { farmerWithFarm } from "@/tests/support/farmer";
 import { until } from "@/tests/support/until";
 
 const ROUNDS = 100;

@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
+import { accepts } from "@/deploy/local/ports";
+import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
 import { newBatch } from "@/tests/support/api";
-import { type PgCluster, pgCluster } from "@/tests/support/pg-cluster";
-import { farmerWithFarm, type ServerProcess, startServerProcess } from "@/tests/support/server-process";
+import { farmerWithFarm } from "@/tests/support/farmer";
 import { until } from "@/tests/support/until";
 
 const NOTICE_SECONDS = 1;
@@ -21,17 +23,6 @@ function answerOf(socket: net.Socket): Promise<string> {
     });
     socket.on("error", reject);
     socket.on("close", () => resolve(text));
-  });
-}
-
-function refusesConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
   });
 }
 
@@ -99,7 +90,7 @@ describe("SIGTERM drains a web instance", () => {
     await until(async () => (await fetch(`${server.baseUrl}/api/ready`)).status === 503, 2_000);
     const notReadyAfter = Date.now() - signalled;
     const servedBeforeClose = statuses.length;
-    await until(() => refusesConnections(server.port), 10_000);
+    await until(async () => !(await accepts(server.port)), 10_000);
     const refusedAfter = Date.now() - signalled;
 
     // write, not end: a client that half-closes its side abandons its request in node:http.

@@ -5,14 +5,15 @@ import pg from "pg";
 import { createPublicClient, createTestClient, http, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
+import { type RedisServer, startRedisServer } from "@/deploy/local/redis-server";
+import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
 import { type AnvilInstance, startAnvil } from "@/lib/chain/anvil";
 import { deployCropBatch } from "@/lib/chain/deploy-crop-batch";
 import { WORKER_LEASE_KEY } from "@/lib/runtime/worker";
 import { compareWithContract, connect, devAccount, privateKeyOf } from "@/tests/chain/support/chain-world";
 import { newBatch } from "@/tests/support/api";
-import { type PgCluster, pgCluster } from "@/tests/support/pg-cluster";
-import { type RedisServer, startRedisServer } from "@/tests/support/redis-server";
-import { farmerWithFarm, type ServerProcess, startServerProcess } from "@/tests/support/server-process";
+import { farmerWithFarm } from "@/tests/support/farmer";
 import { until } from "@/tests/support/until";
 
 const LEASE_TIMEOUT_SECONDS = 3;

@@ -1,22 +1,22 @@
-import { randomUUID } from "node:crypto";
 import path from "node:path";
-import type pg from "pg";
 import { type Child, start, waitReady } from "@/bench/processes";
-import { createSessionCookie } from "@/lib/auth/session";
 import { freePorts } from "@/scripts/free-port.mjs";
 
 export type ServerProcess = { child: Child; baseUrl: string; port: number };
 
 /**
  * The production server (server.ts on the last build) as its own process on free ports, with rate limits out of a
- * test's way and no demo data; `env` adds or overrides settings (DATABASE_URL, ROLE, ...). Ready once /api/ready is.
+ * load generator's way and no demo data; `env` adds or overrides settings (DATABASE_URL, ROLE, ...). Resolves once
+ * /api/ready answers 200.
  */
 export async function startServerProcess(
   name: string,
   logDir: string,
   env: Record<string, string>,
+  fixedPort?: number,
 ): Promise<ServerProcess> {
-  const [port, chainPort] = (await freePorts(2)) as [number, number];
+  const [freePort, chainPort] = (await freePorts(2)) as [number, number];
+  const port = fixedPort ?? freePort;
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = start(name, process.execPath, ["--import", "tsx", "server.ts"], {
     logDir,
@@ -43,17 +43,4 @@ export async function startServerProcess(
   });
   await waitReady(child, `${baseUrl}/api/ready`, 90_000);
   return { child, baseUrl, port };
-}
-
-/** A farmer with a farm, made in the database the server uses, and the session cookie it would sign in with. */
-export async function farmerWithFarm(sql: pg.Pool): Promise<{ owner: string; farmId: number; cookie: string }> {
-  const owner = `0x${randomUUID().replaceAll("-", "").padEnd(40, "0")}`;
-  await sql.query("INSERT INTO users (address, role) VALUES ($1, 'farmer')", [owner]);
-  const farm = await sql.query<{ id: number }>(
-    `INSERT INTO farms (name, region, country, latitude, longitude, owner_address)
-     VALUES ('Test Farm', 'Test Valley', 'NL', 52.1, 4.3, $1) RETURNING id`,
-    [owner],
-  );
-  const cookie = (await createSessionCookie(owner)).split(";")[0] ?? "";
-  return { owner, farmId: farm.rows[0]?.id ?? 0, cookie };
 }

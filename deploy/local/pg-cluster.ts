@@ -64,7 +64,7 @@ export type PgClusterOptions = {
 };
 
 /**
- * A PostgreSQL 15 cluster of the test's own (trust auth, loopback, a temp folder, a free port), so a test may stop,
+ * A PostgreSQL 15 cluster of the caller's own (trust auth, loopback, a temp folder, a free port), so a test may stop,
  * crash and restart its database. Never the machine's own server.
  */
 export function pgCluster(options: PgClusterOptions = {}): PgCluster {

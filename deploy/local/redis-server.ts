@@ -30,7 +30,7 @@ function launch(port: number): Promise<ChildProcess> {
   });
 }
 
-/** A Redis of the test's own (Debian's redis-server, nothing kept on disk), so it can be stopped and restarted. */
+/** A Redis of the caller's own (Debian's redis-server, nothing kept on disk), so it can be stopped and restarted. */
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | null = await launch(port);

@@ -1,0 +1,158 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createTestClient, http, parseEther } from "viem";
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { type Haproxy, startHaproxy } from "@/deploy/local/haproxy";
+import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
+import { type RedisServer, startRedisServer } from "@/deploy/local/redis-server";
+import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
+import { startVarnish, type Varnish } from "@/deploy/local/varnish";
+import { type AnvilInstance, startAnvil } from "@/lib/chain/anvil";
+import { deployCropBatch } from "@/lib/chain/deploy-crop-batch";
+import { DEV_MNEMONIC } from "@/lib/demo/demo-accounts";
+import { freePorts } from "@/scripts/free-port.mjs";
+
+const CHAIN_ID = 31337;
+
+export type Topology = {
+  /** The front door (HAProxy). */
+  url: string;
+  primary: PgCluster;
+  replica: PgCluster;
+  databaseUrl: string;
+  redis: RedisServer;
+  anvil: AnvilInstance;
+  web: ServerProcess[];
+  workers: ServerProcess[];
+  varnish: Varnish;
+  haproxy: Haproxy;
+  /** Every process's log (kept after stop()). */
+  logDir: string;
+  /** Starts another instance of a role with the topology's settings, e.g. on the port of one that was stopped. */
+  startInstance(role: "web" | "worker", name: string, port?: number): Promise<ServerProcess>;
+  /** Stops everything it started, front to back (the logs stay). */
+  stop(): Promise<void>;
+};
+
+export type TopologyOptions = {
+  /** Demo batches the first worker seeds (0: none). */
+  demoBatches?: number;
+  /** The front door's port (default: a free one). */
+  port?: number;
+};
+
+/**
+ * GreenLedger as many instances on this machine, without containers: a PostgreSQL primary and a streaming replica,
+ * Redis, one chain (anvil with CropBatch), two workers, two web instances, Varnish in front of the web instances for
+ * the public pages and HAProxy in front of everything. Everything on free loopback ports; logs in `logDir`.
+ */
+export async function startTopology(options: TopologyOptions = {}): Promise<Topology> {
+  const logDir = await mkdtemp(path.join(tmpdir(), "gl-topology-"));
+  const started: { stop(): Promise<unknown> }[] = [];
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+  };
+  try {
+    const [frontPort = 0, varnishPort = 0] = options.port
+      ? [options.port, ...(await freePorts(1))]
+      : await freePorts(2);
+    const primary = pgCluster();
+    const primaryInfo = await primary.start();
+    started.push({ stop: () => primary.destroy() });
+    const replica = pgCluster({ replicaOf: primaryInfo });
+    const replicaInfo = await replica.start();
+    started.push({ stop: () => replica.destroy() });
+    const redis = await startRedisServer();
+    started.push(redis);
+    // Blocks keep coming, so transactions get their confirmations with no one mining on demand.
+    const anvil = await startAnvil({ port: 0, chainId: CHAIN_ID, blockTime: 1 });
+    started.push(anvil);
+    const relayerKey = generatePrivateKey();
+    const relayer = privateKeyToAccount(relayerKey).address;
+    const deployer = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 0 }).getHdKey().privateKey;
+    if (!deployer) throw new Error("no development deployer key");
+    const contract = await deployCropBatch({
+      rpcUrl: anvil.rpcUrl,
+      deployerKey: `0x${Buffer.from(deployer).toString("hex")}`,
+      relayer,
+    });
+    await createTestClient({ mode: "anvil", transport: http(anvil.rpcUrl) }).setBalance({
+      address: relayer,
+      value: parseEther("1000"),
+    });
+
+    const url = `http://127.0.0.1:${frontPort}`;
+    const shared = {
+      DATABASE_URL: primaryInfo.url,
+      DATABASE_READ_URL: replicaInfo.url,
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: "topology:",
+      CHAIN_RPC_URL: anvil.rpcUrl,
+      CHAIN_ID: String(CHAIN_ID),
+      CROP_BATCH_ADDRESS: contract.address,
+      CHAIN_START_BLOCK: String(contract.blockNumber),
+      CHAIN_CONFIRMATIONS: "1",
+      SESSION_SECRET: randomBytes(32).toString("hex"),
+      PUBLIC_BASE_URL: url,
+      PURGE_URL: `http://127.0.0.1:${varnishPort}/`,
+      PURGE_METHOD: "PURGE",
+      TRUST_PROXY: "true",
+      // HAProxy marks an instance down after two failed checks a second apart.
+      SHUTDOWN_NOTICE_SECONDS: "3",
+    };
+    const roleEnv = { web: { ROLE: "web" }, worker: { ROLE: "worker", RELAYER_PRIVATE_KEY: relayerKey } };
+    const startInstance = async (
+      role: "web" | "worker",
+      name: string,
+      extra: Record<string, string> = {},
+      port?: number,
+    ) => {
+      const instance = await startServerProcess(name, logDir, { ...shared, ...roleEnv[role], ...extra }, port);
+      started.push(instance.child);
+      return instance;
+    };
+    // The first worker migrates and seeds; the others start once the schema is there.
+    const demoBatches = options.demoBatches ?? 0;
+    const first = await startInstance("worker", "worker1", {
+      DEMO_DATA: demoBatches > 0 ? "true" : "false",
+      DEMO_BATCHES: String(demoBatches),
+    });
+    const [second, web1, web2] = await Promise.all([
+      startInstance("worker", "worker2"),
+      startInstance("web", "web1"),
+      startInstance("web", "web2"),
+    ]);
+    const web = [web1, web2];
+    const varnish = await startVarnish(
+      varnishPort,
+      web.map(({ port }) => ({ host: "127.0.0.1", port })),
+    );
+    started.push(varnish);
+    const haproxy = await startHaproxy(
+      frontPort,
+      web.map(({ port }) => ({ host: "127.0.0.1", port })),
+      { host: "127.0.0.1", port: varnishPort },
+    );
+    started.push(haproxy);
+    return {
+      url,
+      primary,
+      replica,
+      databaseUrl: primaryInfo.url,
+      redis,
+      anvil,
+      web,
+      workers: [first, second],
+      varnish,
+      haproxy,
+      logDir,
+      startInstance: (role, name, port) => startInstance(role, name, {}, port),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
