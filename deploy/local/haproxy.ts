@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { waitForPort } from "@/deploy/local/ports";
+import { type Daemon, startDaemon } from "@/deploy/local/daemon";
 
 export type Address = { host: string; port: number };
 
@@ -61,7 +60,7 @@ ${web.map(({ host, port }, index) => `  server web${index + 1} ${host}:${port} c
 `;
 }
 
-export type Haproxy = { url: string; stop(): Promise<void> };
+export type Haproxy = Daemon;
 
 /** Debian's haproxy in the foreground on loopback `port`, in front of `web` and the page cache. */
 export async function startHaproxy(port: number, web: Address[], pageCache: Address): Promise<Haproxy> {
@@ -69,20 +68,5 @@ export async function startHaproxy(port: number, web: Address[], pageCache: Addr
   const file = path.join(dir, "haproxy.cfg");
   // Within a login shell's usual open-file limit.
   await writeFile(file, haproxyConfig({ bind: `127.0.0.1:${port}`, web, pageCache, dns: false, maxconn: 8_000 }));
-  const child: ChildProcess = spawn("/usr/sbin/haproxy", ["-db", "-f", file], { stdio: ["ignore", "ignore", "pipe"] });
-  let output = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  };
-  await waitForPort(port, () => child.exitCode !== null, 10_000).catch(async (error: Error) => {
-    await stop();
-    throw new Error(`haproxy did not start (${error.message}): ${output}`);
-  });
-  return { url: `http://127.0.0.1:${port}`, stop };
+  return startDaemon("/usr/sbin/haproxy", ["-db", "-f", file], port, dir, 10_000);
 }

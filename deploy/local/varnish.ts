@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmod, copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { waitForPort } from "@/deploy/local/ports";
+import { type Daemon, startDaemon } from "@/deploy/local/daemon";
 
 export type VarnishBackend = { host: string; port: number };
 
-export type Varnish = { url: string; port: number; stop(): Promise<void> };
+export type Varnish = Daemon;
 
 const VARNISHD = "/usr/sbin/varnishd";
 
@@ -40,7 +39,7 @@ export async function startVarnish(port: number, backends: VarnishBackend[]): Pr
   await copyFile(path.resolve("deploy/varnish.vcl"), path.join(dir, "varnish.vcl"));
   await writeFile(path.join(dir, "backends.vcl"), backendsVcl(backends, ["127.0.0.1", "::1"]));
   for (const file of ["varnish.vcl", "backends.vcl"]) await chmod(path.join(dir, file), 0o644);
-  const child: ChildProcess = spawn(
+  return startDaemon(
     VARNISHD,
     [
       "-F",
@@ -55,21 +54,8 @@ export async function startVarnish(port: number, backends: VarnishBackend[]): Pr
       "-s",
       "malloc,64m",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    port,
+    dir,
+    20_000,
   );
-  let output = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  };
-  await waitForPort(port, () => child.exitCode !== null, 20_000).catch(async (error: Error) => {
-    await stop();
-    throw new Error(`varnishd did not start (${error.message}): ${output}`);
-  });
-  return { url: `http://127.0.0.1:${port}`, port, stop };
 }

@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+
+/** True once something accepts connections on loopback `port`. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Waits until `port` accepts connections; fails at once when `died()` says the server is gone, or after `ms`. */
+export async function waitForPort(port: number, died: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await accepts(port))) {
+    if (died()) throw new Error("it exited");
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after ${ms} ms`);
+    await delay(50);
+  }
+}
+
+/** A server in the foreground whose files live in a temp folder of its own. */
+export type Daemon = { url: string; port: number; stop(): Promise<void> };
+
+/**
+ * Runs `command` until stop() (SIGTERM, then the folder `dir` is removed); resolves once it listens on loopback
+ * `port`, and fails with what it printed if it exits first or does not listen within `timeoutMs`.
+ */
+export async function startDaemon(
+  command: string,
+  args: string[],
+  port: number,
+  dir: string,
+  timeoutMs: number,
+): Promise<Daemon> {
+  const child: ChildProcess = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let output = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+  await waitForPort(port, () => child.exitCode !== null, timeoutMs).catch(async (error: Error) => {
+    await stop();
+    throw new Error(`${path.basename(command)} did not start (${error.message}): ${output}`);
+  });
+  return { url: `http://127.0.0.1:${port}`, port, stop };
+}
