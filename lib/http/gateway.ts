@@ -5,6 +5,7 @@ import { readsFor } from "@/lib/db/replica";
 import { env } from "@/lib/env.mjs";
 import { isDraining } from "@/lib/health/readiness";
 import { serveCspReport } from "@/lib/http/csp-reports";
+import { servePageCached } from "@/lib/http/page-cache";
 import { servePage } from "@/lib/http/page-lane";
 import { READY_PATH, serveReady } from "@/lib/http/ready-lane";
 import { isSearch, SEARCH_PATH, serveSearch } from "@/lib/http/search-lane";
@@ -103,7 +104,9 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
     if (await servePage(request, response, pathname)) return;
     setRequestHeader(request, CLIENT_ADDRESS_HEADER, clientAddress(request));
     securityHeaders.secureNextAnswer(request, response, pathname);
-    await readsFor(request.method, request.headers.cookie, () => handle(request, response));
+    const render = () => readsFor(request.method, request.headers.cookie, () => handle(request, response));
+    if (await servePageCached(request, response, url, render)) return;
+    await render();
   }
 
   return (request, response) => {

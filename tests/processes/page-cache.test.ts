@@ -129,4 +129,16 @@ describe("the shared page cache (Varnish) in front of a web instance", () => {
     expect(((await api.json()) as { status: string }).status).toBe("recalled");
     expect(await (await front(`/verify/${tokenId}`)).text()).toContain("This batch has been recalled");
   });
+  it("keeps an anonymous first page in the instance's own memory, never for an RSC request or a signed-in user", async () => {
+    const origin = (init: RequestInit = {}) => fetch(`${server.baseUrl}/analytics`, init);
+    await origin();
+    const repeat = await origin();
+    expect(repeat.headers.get("x-cache")).toBe("hit");
+    expect(repeat.headers.get("content-type")).toMatch(/^text\/html/);
+    const navigation = await origin({ headers: { rsc: "1" } });
+    expect(navigation.headers.get("x-cache")).toBeNull();
+    expect(navigation.headers.get("content-type")).toMatch(/^text\/x-component/);
+    const { cookie } = await farmerWithFarm(sql);
+    expect((await origin({ headers: { cookie } })).headers.get("x-cache")).toBeNull();
+  });
 });
