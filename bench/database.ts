@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import { BENCH_CHAIN_ID, type SeedReport, seedDatabase } from "@/bench/seed";
 import { encodeCursor } from "@/lib/batches/search-cursor";
@@ -108,13 +109,18 @@ export async function prepareDatabase(options: {
     name,
     seeded,
     resetChain: () => resetChainBookkeeping(url),
+    // The instance deploys it once it holds the worker lease, which may be just after it answers ready.
     contract: () =>
       onServer(url, async (client) => {
-        const { rows } = await client.query("SELECT contract_address FROM chain_deployments WHERE chain_id = $1", [
-          BENCH_CHAIN_ID,
-        ]);
-        if (!rows[0]) throw new Error("no contract deployed yet");
-        return rows[0].contract_address as string;
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const { rows } = await client.query("SELECT contract_address FROM chain_deployments WHERE chain_id = $1", [
+            BENCH_CHAIN_ID,
+          ]);
+          if (rows[0]) return rows[0].contract_address as string;
+          if (Date.now() > deadline) throw new Error("no contract deployed within 30 s");
+          await delay(100);
+        }
       }),
     randomCursors: (count) =>
       onServer(url, async (client) => {
