@@ -41,6 +41,10 @@ export type TopologyOptions = {
   demoBatches?: number;
   /** The front door's port (default: a free one). */
   port?: number;
+  /** The replica's recovery_min_apply_delay, e.g. "1s", to show reads that wait for a write. */
+  replicaApplyDelay?: string;
+  /** The session cookies' secret every instance shares (default: a fresh random one). */
+  sessionSecret?: string;
 };
 
 /**
@@ -61,7 +65,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     const primary = pgCluster();
     const primaryInfo = await primary.start();
     started.push({ stop: () => primary.destroy() });
-    const replica = pgCluster({ replicaOf: primaryInfo });
+    const replica = pgCluster({ replicaOf: primaryInfo, applyDelay: options.replicaApplyDelay });
     const replicaInfo = await replica.start();
     started.push({ stop: () => replica.destroy() });
     const redis = await startRedisServer();
@@ -94,7 +98,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       CROP_BATCH_ADDRESS: contract.address,
       CHAIN_START_BLOCK: String(contract.blockNumber),
       CHAIN_CONFIRMATIONS: "1",
-      SESSION_SECRET: randomBytes(32).toString("hex"),
+      SESSION_SECRET: options.sessionSecret ?? randomBytes(32).toString("hex"),
       PUBLIC_BASE_URL: url,
       PURGE_URL: `http://127.0.0.1:${varnishPort}/`,
       PURGE_METHOD: "PURGE",
