@@ -54,6 +54,8 @@ export default defineConfig({
         test: {
           name: "processes",
           include: ["tests/processes/**/*.test.ts"],
+          // Each file starts servers of its own; side by side on two cores they would time each other's takeovers.
+          fileParallelism: false,
           environment: "node",
           // Shared with the server the test starts, so the test can sign its session cookie.
           env: { LOG_LEVEL: "silent", SESSION_SECRET: "greenledger-processes-session-secret-0001" },

@@ -7,6 +7,7 @@ import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
 import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
 import { newBatch } from "@/tests/support/api";
 import { farmerWithFarm } from "@/tests/support/farmer";
+import { replicaCaughtUp } from "@/tests/support/replica";
 import { until } from "@/tests/support/until";
 
 const ROUNDS = 100;
@@ -39,12 +40,7 @@ describe("reads from a lagging streaming replica", () => {
     onReplica.on("error", () => undefined);
     ({ farmId, cookie } = await farmerWithFarm(sql));
     // The farmer row must have reached the replica before the first request reads it there.
-    await until(async () => {
-      const { rows } = await sql.query<{ state: string; lag: string | null }>(
-        "SELECT state, (pg_current_wal_lsn() - replay_lsn)::text AS lag FROM pg_stat_replication",
-      );
-      return rows[0]?.state === "streaming" && rows[0]?.lag === "0";
-    }, 20_000);
+    await until(() => replicaCaughtUp(sql), 20_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -84,7 +80,10 @@ describe("reads from a lagging streaming replica", () => {
       const { rows } = await sql.query("SELECT 1 FROM crop_batches WHERE chain_status <> 'final'");
       return rows.length === 0;
     }, 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Caught up: the replica has replayed all the primary has written (a loaded machine replays later than 1 s).
+    await until(() => replicaCaughtUp(sql), 20_000);
+    // The server reads the replica's position every 100 ms.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const transactions = async () => {
       const { rows } = await onReplica.query<{ n: string }>(
         "SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = 'postgres'",

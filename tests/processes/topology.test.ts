@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTopology, type Topology } from "@/deploy/local/topology";
 import { newBatch } from "@/tests/support/api";
 import { farmerWithFarm } from "@/tests/support/farmer";
+import { replicaCaughtUp } from "@/tests/support/replica";
 import { until } from "@/tests/support/until";
 
 const LOAD_CONNECTIONS = 8;
@@ -51,12 +52,7 @@ describe("the topology: many instances behind HAProxy", () => {
     sql.on("error", () => undefined);
     farmer = await farmerWithFarm(sql);
     // A signed-in request reads its user from the replica: the farmer must have reached it.
-    await until(async () => {
-      const { rows } = await sql.query<{ lag: string | null }>(
-        "SELECT (pg_current_wal_lsn() - replay_lsn)::text AS lag FROM pg_stat_replication",
-      );
-      return rows[0]?.lag === "0";
-    }, 20_000);
+    await until(() => replicaCaughtUp(sql), 20_000);
   }, 180_000);
 
   /** A create through the front door, sent again with the same key and body until it is acknowledged. */
