@@ -89,6 +89,16 @@ function pagesInApp() {
     });
 }
 
+/** Whether any process of the group `pid` leads is still running. @param {number} pid */
+function groupAlive(pid) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** @param {{ port: number; db: number; chain: number }} ports */
 function startServer(ports) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "greenledger-budgets-"));
@@ -128,8 +138,10 @@ function startServer(ports) {
         process.kill(-child.pid, "SIGTERM");
         const timeout = sleep(15_000).then(() => "timeout");
         if ((await Promise.race([exited, timeout])) === "timeout") process.kill(-child.pid, "SIGKILL");
+        // npm may be gone while the server it started still shuts down, writing into the data folder.
+        for (let waited = 0; groupAlive(child.pid) && waited < 15_000; waited += 100) await sleep(100);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }
