@@ -65,15 +65,39 @@ async function resetChainBookkeeping(url: string): Promise<void> {
  * table and index read into the OS page cache (the cold runs measure lookups, not a disk that has not seen the
  * data since boot), and a checkpoint, so no flush of the seed's pages lands mid-run either.
  */
-async function settle(url: string): Promise<void> {
+export async function settle(url: string): Promise<void> {
   await onServer(url, async (client) => {
     await client.query("VACUUM (FREEZE, ANALYZE)");
     await client.query("CREATE EXTENSION IF NOT EXISTS pg_prewarm");
-    await client.query(
+  });
+  await prewarm(url);
+  await onServer(url, (client) => client.query("CHECKPOINT"));
+}
+
+/** Reads every table and index into the OS page cache (on a replica too, once pg_prewarm exists on the primary). */
+export async function prewarm(url: string): Promise<void> {
+  await onServer(url, (client) =>
+    client.query(
       `SELECT pg_prewarm(c.oid, 'read') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'm')`,
-    );
-    await client.query("CHECKPOINT");
+    ),
+  );
+}
+
+/** Waits until the primary's one streaming replica has replayed everything written so far. */
+export async function replicaCaughtUp(primaryUrl: string, timeoutMs: number): Promise<void> {
+  await onServer(primaryUrl, async (client) => {
+    const { rows: target } = await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ behind: boolean | null }>(
+        "SELECT replay_lsn < $1::pg_lsn AS behind FROM pg_stat_replication WHERE state = 'streaming'",
+        [target[0]?.lsn],
+      );
+      if (rows[0]?.behind === false) return;
+      if (Date.now() > deadline) throw new Error(`the replica had not replayed the seed after ${timeoutMs} ms`);
+      await delay(200);
+    }
   });
 }
 

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-export type Request = { method: "GET" | "POST"; path: string; body?: string };
+export type Request = { method: "GET" | "POST"; path: string; body?: string; headers?: Record<string, string> };
 
 export type LoadOptions = {
   base: string;
@@ -67,7 +67,8 @@ function writeRequests(prefix: string, next: () => Request, count: number, threa
   const lines: string[][] = Array.from({ length: threads }, () => []);
   for (let index = 0; index < count; index += 1) {
     const request = next();
-    lines[index % threads]?.push(`${request.method}\t${request.path}\t${request.body ?? ""}`);
+    const headers = Object.entries(request.headers ?? {}).map(([name, value]) => `\t${name}: ${value}`);
+    lines[index % threads]?.push(`${request.method}\t${request.path}\t${request.body ?? ""}${headers.join("")}`);
   }
   for (const [thread, part] of lines.entries()) writeFileSync(`${prefix}-${thread}.tsv`, `${part.join("\n")}\n`);
 }

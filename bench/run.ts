@@ -20,6 +20,7 @@ import {
   verifyUniform,
 } from "@/bench/scenarios";
 import { dropKeys, type Server, startCeiling, startLimit, startNaive, startOurs, startRedis } from "@/bench/servers";
+import { type Target, topologyBench } from "@/bench/topology";
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,6 +29,7 @@ const { values: flags } = parseArgs({
     seconds: { type: "string" },
     connections: { type: "string", default: "64" },
     reuse: { type: "boolean", default: false },
+    topology: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     "no-record": { type: "boolean", default: false },
   },
@@ -42,7 +44,8 @@ function positive(name: string, value: string): number {
   return parsed;
 }
 
-const batches = positive("batches", flags.batches ?? "1000000");
+// The topology mode measures the tiers in front of the data: a smaller seed keeps its fresh cluster's start short.
+const batches = positive("batches", flags.batches ?? (flags.topology ? "100000" : "1000000"));
 const seconds = positive("seconds", flags.seconds ?? (flags.quick ? "3" : "15"));
 const warmSeconds = flags.quick ? 1 : 3;
 const connections = positive("connections", flags.connections);
@@ -71,7 +74,7 @@ function say(text: string): void {
 }
 
 async function run(
-  server: Server,
+  server: Target,
   scenario: string,
   next: () => Request,
   options: { rate?: number; seconds?: number; requests?: number } = {},
@@ -205,6 +208,13 @@ async function replayRuns(server: Server, hot: number[]): Promise<{ verify: Meas
 async function main(): Promise<void> {
   ensureWrk();
   const hot = hotTokens(batches);
+  if (flags.topology) {
+    const measured = await topologyBench({ batches, hot, seconds: journeySeconds, logDir, run, say, stops });
+    seeding = measured.setup;
+    rows.push(...measured.rows);
+    results.push(...measured.results);
+    return;
+  }
   say(`database: ${flags.reuse ? "reusing gl_bench_reuse if its seed matches" : "a scratch database"} on ${adminUrl}`);
   const database = await prepareDatabase({ adminUrl, batches, hotTokens: hot, reuse: flags.reuse, keep: flags.keep });
   stops.push(() => database.drop());
@@ -490,13 +500,17 @@ try {
 }
 
 if (rows.length) {
+  const title = flags.topology ? "Many instances (npm run bench -- --topology)" : "Hot paths (npm run bench)";
+  const data = flags.topology
+    ? `- Data: ${batches.toLocaleString("en-US")} batches on the topology's own PostgreSQL; ${connections} connections per generator; ${journeySeconds} s per measured run (the closed-loop maximum after ${warmSeconds} s of warm-up, then API calls and pages at 80% of it from two wrk processes side by side, each pacing its share; bench/wrk.lua); everything, wrk included, on this one machine`
+    : `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s), each started once the machine is idle (under 10% CPU for 0.5 s) and the database settled first (vacuumed, read into the page cache, checkpointed); load generator: wrk 4.1 (Debian), one thread with every connection, on the same machine; the constant-rate runs share one fixed schedule among the connections and report an upper bound of the latency from each scheduled send (the union bound: P99.9 <= P99.95 of how late sends left + wrk's P99.95 from the send; bench/wrk.lua)`;
   const section = [
-    `## Hot paths (npm run bench), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    `## ${title}, ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
     "",
     `- Command: \`${command}\``,
     `- Machine: ${machineLine}`,
     `- Seeding: ${seeding}`,
-    `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s), each started once the machine is idle (under 10% CPU for 0.5 s) and the database settled first (vacuumed, read into the page cache, checkpointed); load generator: wrk 4.1 (Debian), one thread with every connection, on the same machine; the constant-rate runs share one fixed schedule among the connections and report an upper bound of the latency from each scheduled send (the union bound: P99.9 <= P99.95 of how late sends left + wrk's P99.95 from the send; bench/wrk.lua)`,
+    data,
     "",
     table(rows),
     "",

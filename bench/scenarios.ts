@@ -59,18 +59,50 @@ export function searchAnyDepth(cursors: string[]): () => Request {
 /** The k6 journey's mix (tests/load/journey.k6.js): scan, search, browse the marketplace, look at the dashboard. */
 export const JOURNEY_WEIGHTS = { verify: 50, search: 25, marketplace: 15, analytics: 10 } as const;
 
-export function journey(tokens: number[]): () => Request {
-  const random = seededRandom(19);
+/** The share of the journey's requests that are pages (the rest are API calls). */
+export const JOURNEY_PAGE_SHARE =
+  (JOURNEY_WEIGHTS.marketplace + JOURNEY_WEIGHTS.analytics) /
+  Object.values(JOURNEY_WEIGHTS).reduce((sum, weight) => sum + weight, 0);
+
+/** The journey's API calls, verifications and searches in their proportions. */
+export function journeyApi(tokens: number[], seed = 19): () => Request {
+  const random = seededRandom(seed);
   const verify = verifyHot(tokens);
   const firstPage = search({ limit: 20 });
   const filtered = searchFiltered(23);
   const steps = [
     [verify, JOURNEY_WEIGHTS.verify],
     [() => (random() < 0.5 ? firstPage() : filtered()), JOURNEY_WEIGHTS.search],
-    [(): Request => ({ method: "GET", path: "/marketplace" }), JOURNEY_WEIGHTS.marketplace],
-    [(): Request => ({ method: "GET", path: "/analytics" }), JOURNEY_WEIGHTS.analytics],
   ] as const;
   return () => weighted(steps, random)();
+}
+
+// What every browser sends with a page request; without it the page cache unzips each copy it sends.
+const BROWSER = { "accept-encoding": "gzip, deflate, br" };
+
+/**
+ * The journey's pages, /marketplace and /analytics in their proportions. With `uniqueUrls` each request carries a
+ * query of its own that the pages ignore, so no cache tier can answer it and every one is rendered.
+ */
+export function journeyPages(options: { uniqueUrls?: boolean } = {}, seed = 31): () => Request {
+  const random = seededRandom(seed);
+  let visit = 0;
+  const page = (path: string) => (): Request => {
+    visit += 1;
+    return { method: "GET", path: options.uniqueUrls ? `${path}?visit=${visit}` : path, headers: BROWSER };
+  };
+  const steps = [
+    [page("/marketplace"), JOURNEY_WEIGHTS.marketplace],
+    [page("/analytics"), JOURNEY_WEIGHTS.analytics],
+  ] as const;
+  return () => weighted(steps, random)();
+}
+
+export function journey(tokens: number[], options: { uniqueUrls?: boolean } = {}): () => Request {
+  const random = seededRandom(37);
+  const api = journeyApi(tokens);
+  const pages = journeyPages(options);
+  return () => (random() < JOURNEY_PAGE_SHARE ? pages() : api());
 }
 
 /** Hot tokens most of the time, the rest from a set larger than the L1 cache, so L2 is read. */

@@ -62,7 +62,7 @@ export async function startNaive(logDir: string, databaseUrl: string): Promise<S
 
 // Rate limits are the runtime's to define; one client address sending everything must not be throttled here,
 // so every RATE_LIMIT_* count in .env.example is raised. Other settings come from BENCH_OURS_ENV ("A=1 B=2").
-function benchEnvOverrides(): Record<string, string> {
+export function benchEnvOverrides(): Record<string, string> {
   const overrides: Record<string, string> = {};
   const example = readFileSync(".env.example", "utf8");
   for (const match of example.matchAll(/^#?\s*(RATE_LIMIT_[A-Z0-9_]+)=/gm)) {

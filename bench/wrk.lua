@@ -1,8 +1,9 @@
 -- The bench's wrk script (bench/load.ts runs it). Requests come from a file of pre-generated lines
--- "METHOD<TAB>PATH<TAB>BODY", formatted once in init so request() only returns a string. With BENCH_RATE each thread
--- sends on one fixed schedule shared by its connections: a connection that comes free takes the next slot. A slot
--- that passed before any connection was free is a send the server delayed (coordinated omission); how late each
--- send left is kept, and the latency reported is an upper bound from the scheduled moment (see done()).
+-- "METHOD<TAB>PATH<TAB>BODY", then any "Name: value" headers each after a tab, formatted once in init so request()
+-- only returns a string. With BENCH_RATE each thread sends on one fixed schedule shared by its connections: a
+-- connection that comes free takes the next slot. A slot that passed before any connection was free is a send the
+-- server delayed (coordinated omission); how late each send left is kept, and the latency reported is an upper bound
+-- from the scheduled moment (see done()).
 local ffi = require("ffi")
 ffi.cdef([[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
@@ -39,8 +40,16 @@ local next_slot = nil
 -- file of its own, so that init stays short.
 function init()
   for line in io.lines(os.getenv("BENCH_REQUESTS") .. "-" .. id .. ".tsv") do
-    local method, path, body = line:match("^(%u+)\t([^\t]*)\t(.*)$")
+    local fields = {}
+    for field in (line .. "\t"):gmatch("([^\t]*)\t") do
+      fields[#fields + 1] = field
+    end
+    local method, path, body = fields[1], fields[2], fields[3]
     local headers = {}
+    for index = 4, #fields do
+      local name, value = fields[index]:match("^([^:]+):%s*(.*)$")
+      headers[name] = value
+    end
     if body == "" then
       body = nil
     else

@@ -9,12 +9,27 @@ export type FrontDoor = {
   /** Where HAProxy listens. */
   bind: string;
   web: Address[];
-  pageCache: Address;
+  /** Where public pages go; without one, everything goes straight to the web instances. */
+  pageCache?: Address;
   /** Names resolved through DNS as they appear (containers); off for fixed addresses. */
   dns: boolean;
   /** Connections at once; HAProxy needs about twice as many file descriptors. */
   maxconn: number;
 };
+
+function pageCacheRouting(pageCache: Address, resolve: string): string {
+  return `  # Public pages and verifications go through the page cache (deploy/varnish.vcl); everything else straight on.
+  acl cacheable path /marketplace /analytics
+  acl cacheable path_beg /verify/ /01/ /api/verify/
+  use_backend pagecache if cacheable METH_GET
+  default_backend web
+
+backend pagecache
+  option httpchk GET /api/ready
+  http-check expect status 200
+  server varnish ${pageCache.host}:${pageCache.port} check inter 1s${resolve}
+`;
+}
 
 /** deploy/haproxy.cfg for these addresses (the committed file is this for compose's services). */
 export function haproxyConfig({ bind, web, pageCache, dns, maxconn }: FrontDoor): string {
@@ -31,6 +46,8 @@ defaults
   timeout client 60s
   timeout server 60s
   timeout http-keep-alive 5s
+  # A busy instance answers its check late, not wrongly: taken for dead, its load would sink the others.
+  timeout check 3s
   option http-keep-alive
   option forwardfor
   # A connection that fails, or an idempotent request cut before any answer, goes to another instance.
@@ -40,17 +57,7 @@ defaults
 ${dns ? "\nresolvers dns\n  parse-resolv-conf\n  hold valid 10s\n" : ""}
 frontend www
   bind ${bind}
-  # Public pages and verifications go through the page cache (deploy/varnish.vcl); everything else straight on.
-  acl cacheable path /marketplace /analytics
-  acl cacheable path_beg /verify/ /01/ /api/verify/
-  use_backend pagecache if cacheable METH_GET
-  default_backend web
-
-backend pagecache
-  option httpchk GET /api/ready
-  http-check expect status 200
-  server varnish ${pageCache.host}:${pageCache.port} check inter 1s${resolve}
-
+${pageCache ? pageCacheRouting(pageCache, resolve) : "  default_backend web\n"}
 backend web
   balance leastconn
   option httpchk GET /api/ready
@@ -62,8 +69,8 @@ ${web.map(({ host, port }, index) => `  server web${index + 1} ${host}:${port} c
 
 export type Haproxy = Daemon;
 
-/** Debian's haproxy in the foreground on loopback `port`, in front of `web` and the page cache. */
-export async function startHaproxy(port: number, web: Address[], pageCache: Address): Promise<Haproxy> {
+/** Debian's haproxy in the foreground on loopback `port`, in front of `web` and the page cache (when given). */
+export async function startHaproxy(port: number, web: Address[], pageCache?: Address): Promise<Haproxy> {
   const dir = await mkdtemp(path.join(tmpdir(), "gl-haproxy-"));
   const file = path.join(dir, "haproxy.cfg");
   // Within a login shell's usual open-file limit.

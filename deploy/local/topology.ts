@@ -22,6 +22,7 @@ export type Topology = {
   primary: PgCluster;
   replica: PgCluster;
   databaseUrl: string;
+  replicaUrl: string;
   redis: RedisServer;
   anvil: AnvilInstance;
   web: ServerProcess[];
@@ -45,6 +46,10 @@ export type TopologyOptions = {
   replicaApplyDelay?: string;
   /** The session cookies' secret every instance shares (default: a fresh random one). */
   sessionSecret?: string;
+  /** Settings every instance gets on top of the topology's own. */
+  env?: Record<string, string>;
+  /** Runs on the primary once the replica streams, before any instance starts (the bench seeds its data here). */
+  prepare?: (databaseUrl: string) => Promise<void>;
 };
 
 /**
@@ -68,6 +73,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     const replica = pgCluster({ replicaOf: primaryInfo, applyDelay: options.replicaApplyDelay });
     const replicaInfo = await replica.start();
     started.push({ stop: () => replica.destroy() });
+    await options.prepare?.(primaryInfo.url);
     const redis = await startRedisServer();
     started.push(redis);
     // Blocks keep coming, so transactions get their confirmations with no one mining on demand.
@@ -105,6 +111,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       TRUST_PROXY: "true",
       // HAProxy marks an instance down after two failed checks a second apart.
       SHUTDOWN_NOTICE_SECONDS: "3",
+      ...options.env,
     };
     const roleEnv = { web: { ROLE: "web" }, worker: { ROLE: "worker", RELAYER_PRIVATE_KEY: relayerKey } };
     const startInstance = async (
@@ -145,6 +152,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       primary,
       replica,
       databaseUrl: primaryInfo.url,
+      replicaUrl: replicaInfo.url,
       redis,
       anvil,
       web,

@@ -14,7 +14,12 @@ const poolSettings: Record<PoolName, { url: string; max: number; statementTimeou
   analytics: { url: env.database.analyticsUrl, max: env.DB_POOL_ANALYTICS_MAX, statementTimeoutMs: 60_000 },
 };
 
-type Database = { pools: Record<PoolName, pg.Pool>; clients: Record<PoolName, PrismaClient> };
+type Database = {
+  pools: Record<PoolName, pg.Pool>;
+  clients: Record<PoolName, PrismaClient>;
+  /** performance.now() when the primary last answered a query. */
+  primaryAnsweredAt: number;
+};
 
 function poolConfig(name: PoolName, max: number): pg.PoolConfig {
   const settings = poolSettings[name];
@@ -55,7 +60,12 @@ function createDatabase(): Database {
     names.map((name) => [name, new PrismaClient({ adapter: new PrismaPg(pools[name]) })]),
   ) as Record<PoolName, PrismaClient>;
   watchPools(pools);
-  return { pools, clients };
+  const database: Database = { pools, clients, primaryAnsweredAt: Number.NEGATIVE_INFINITY };
+  // A connection given back without an error had its query answered.
+  write.on("release", (error) => {
+    if (!error) database.primaryAnsweredAt = performance.now();
+  });
+  return database;
 }
 
 // One set of pools per process: the custom server and Next's bundled route code share them.
@@ -73,6 +83,11 @@ export async function closeDatabase(): Promise<void> {
   await Promise.all(Object.values(database.clients).map((client) => client.$disconnect()));
   await Promise.all([...new Set(Object.values(database.pools))].map((pool) => pool.end().catch(() => undefined)));
   delete holder[key];
+}
+
+/** Whether the primary answered one of this process's queries in the last `ms`: a busy process needs no probe. */
+export function primaryAnsweredWithin(ms: number): boolean {
+  return performance.now() - database.primaryAnsweredAt <= ms;
 }
 
 /** Whether reads may come from a streaming replica (DATABASE_READ_URL elsewhere than the primary). */

@@ -104,7 +104,10 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
     if (await servePage(request, response, pathname)) return;
     setRequestHeader(request, CLIENT_ADDRESS_HEADER, clientAddress(request));
     securityHeaders.secureNextAnswer(request, response, pathname);
-    const render = () => readsFor(request.method, request.headers.cookie, () => handle(request, response));
+    const render = () => {
+      metrics.nextRequests.inc({ route: routeLabel(pathname, 200) });
+      return readsFor(request.method, request.headers.cookie, () => handle(request, response));
+    };
     if (await servePageCached(request, response, url, render)) return;
     await render();
   }

@@ -64,6 +64,12 @@ function createMetrics() {
       labelNames: ["route"] as const,
       registers,
     }),
+    nextRequests: new Counter({
+      name: "gl_next_requests_total",
+      help: "Requests handed to Next (pages rendered, its route handlers), by route pattern: what no cache answered.",
+      labelNames: ["route"] as const,
+      registers,
+    }),
     rateLimited: new Counter({
       name: "gl_rate_limit_rejections_total",
       help: "Requests answered 429, by scope (ip: public endpoints, session: writes).",
