@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import * as chromeLauncher from "chrome-launcher";
 import lighthouse from "lighthouse";
@@ -11,14 +12,15 @@ import puppeteer from "puppeteer-core";
 import { register } from "tsx/esm/api";
 import { freePorts } from "./free-port.mjs";
 
-// The demo wallets, the outbox's records and the SIWE sign-in come from the project's own TypeScript modules.
-register();
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// The demo wallets, the outbox's records, the SIWE sign-in and the topology come from the project's own TypeScript
+// modules, with the server's path mapping.
+register({ tsconfig: path.join(ROOT, "tsconfig.server.json") });
 const { demoAccount } = await import("../lib/demo/demo-accounts.ts");
 const { afterAttempt, networkFailure, newPendingBatch } = await import("../lib/offline/outbox-state.ts");
 const { OUTBOX_DB, OUTBOX_STORE, SYNC_LOCK } = await import("../lib/offline/outbox.ts");
 const { signInMessage } = await import("../tests/support/siwe.ts");
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // Three runs a page keep eleven pages within about seven minutes here; the median of three already drops one
 // outlier, which is what TBT on a shared 2-core machine needs.
 const RUNS = 3;
@@ -99,8 +101,15 @@ function groupAlive(pid) {
   }
 }
 
-/** @param {{ port: number; db: number; chain: number }} ports */
-function startServer(ports) {
+const SESSION_SECRET = "greenledger-lighthouse-budgets-session-secret-0001";
+
+/**
+ * @typedef {{ baseUrl: string, publicBaseUrl: string, exited: Promise<unknown>, stop(): Promise<void> }} Server
+ * @returns {Promise<Server>}
+ */
+async function startServer() {
+  const [port = 0, db = 0, chain = 0] = await freePorts(3);
+  const ports = { port, db, chain };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "greenledger-budgets-"));
   // The phone under test does not share its CPU with the server: on these two cores the server yields to Chromium.
   const child = spawn("nice", ["-n", "10", "npm", "run", "serve"], {
@@ -126,12 +135,13 @@ function startServer(ports) {
       PUBLIC_BASE_URL: `http://localhost:${ports.port}`,
       DEMO_BATCHES: "300",
       LOG_LEVEL: "warn",
-      SESSION_SECRET: "greenledger-lighthouse-budgets-session-secret-0001",
+      SESSION_SECRET,
     },
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   return {
-    child,
+    baseUrl: `http://127.0.0.1:${port}`,
+    publicBaseUrl: `http://localhost:${port}`,
     exited,
     async stop() {
       if (child.exitCode === null && child.pid) {
@@ -144,6 +154,23 @@ function startServer(ports) {
       rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
+}
+
+/**
+ * `npm run topology`'s shape (deploy/local/topology.ts): pages through HAProxy and Varnish to two web instances,
+ * two workers, a primary with a streaming replica, Redis and anvil.
+ * @returns {Promise<Server>}
+ */
+async function startFrontDoor() {
+  const { startTopology } = await import("../deploy/local/topology.ts");
+  const topology = await startTopology({
+    demoBatches: 300,
+    sessionSecret: SESSION_SECRET,
+    env: { ADMIN_ADDRESSES: "", LOG_LEVEL: "warn" },
+  });
+  // As for the one process: the phone under test does not share its CPU with the servers.
+  for (const instance of [...topology.web, ...topology.workers]) os.setPriority(instance.child.pid, 10);
+  return { baseUrl: topology.url, publicBaseUrl: topology.url, exited: new Promise(() => {}), stop: topology.stop };
 }
 
 /**
@@ -354,12 +381,12 @@ const gaps = [
 ];
 for (const gap of gaps) results.push({ ...gap, url: "-", metric: "gated", median: null, runs: [], pass: false });
 
+const { values: flags } = parseArgs({ options: { topology: { type: "boolean", default: false } } });
 const buildId = readFileSync(path.join(ROOT, ".next/BUILD_ID"), "utf8");
 const chunksByRoute = firstLoadJs();
-const [port = 0, db = 0, chain = 0] = await freePorts(3);
-const BASE_URL = `http://127.0.0.1:${port}`;
-const PUBLIC_BASE_URL = `http://localhost:${port}`;
-const server = startServer({ port, db, chain });
+const server = flags.topology ? await startFrontDoor() : await startServer();
+const BASE_URL = server.baseUrl;
+const PUBLIC_BASE_URL = server.publicBaseUrl;
 let chrome;
 /** @type {import("puppeteer-core").Browser | undefined} */
 let browser;
@@ -506,8 +533,8 @@ console.table(
 );
 mkdirSync(path.join(ROOT, "test-results"), { recursive: true });
 writeFileSync(
-  path.join(ROOT, "test-results/lighthouse-budgets.json"),
-  `${JSON.stringify({ baseUrl: BASE_URL, runsPerUrl: RUNS, results }, null, 2)}\n`,
+  path.join(ROOT, `test-results/lighthouse-budgets${flags.topology ? "-topology" : ""}.json`),
+  `${JSON.stringify({ baseUrl: BASE_URL, topology: flags.topology, runsPerUrl: RUNS, results }, null, 2)}\n`,
 );
 const failed = results.filter((row) => !row.pass);
 console.log(`${PAGES.length} pages x ${RUNS} runs in ${Math.round((Date.now() - started) / 1000)} s`);
