@@ -12,6 +12,7 @@ import { log } from "@/lib/log";
 import { startWeb, type Web } from "@/lib/runtime/web";
 import { startWorker, type Worker } from "@/lib/runtime/worker";
 import { stopScans } from "@/lib/scans/record-scan";
+import { closeTrackingBus } from "@/lib/tracking/bus";
 
 // ROLE=all (the default) is one process doing everything; web serves HTTP; worker runs the singletons under a lease.
 let embedded: EmbeddedPostgres | undefined;
@@ -50,6 +51,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   await worker?.stop();
   await stopScans();
   await closeCache();
+  await closeTrackingBus();
   await closeDatabase();
   await embedded?.stop();
   process.exit(0);

@@ -34,8 +34,10 @@ const isVerification = (path: string) =>
   path.startsWith("/api/verify/") || path.startsWith("/verify/") || path.startsWith("/01/");
 const isStatic = (path: string) =>
   path.startsWith("/_next/static/") || path.startsWith("/icons/") || /\.(?:svg|png|ico|woff2?)$/.test(path);
+// A live stream goes to the network untouched: a stored or timed-out copy of it is no stream.
+const isLive = (path: string) => /^\/api\/crop-batches\/[^/]+\/live$/.test(path);
 // Nonces and sessions change on every sign-in: an answer from the cache would be a wrong one.
-const isApi = (path: string) => path.startsWith("/api/") && !path.startsWith("/api/auth/");
+const isApi = (path: string) => path.startsWith("/api/") && !path.startsWith("/api/auth/") && !isLive(path);
 
 // The cached answer keeps the server's Date header: with this mark the page can show "as of" that time.
 const markFromCache: SerwistPlugin = {

@@ -5,12 +5,22 @@ import { cacheRedis, withRedis } from "@/lib/cache/tiered-cache";
 import { env } from "@/lib/env.mjs";
 import { metrics } from "@/lib/metrics/metrics";
 
-/** ip: every caller of the public API, by address. session: writes, by the signed-in wallet. */
-export type RateLimitScope = "ip" | "session";
+/**
+ * ip: every caller of the public API, by address. session: writes, by the signed-in wallet. positions: a
+ * transporter's position batches (one per fix every ~5 s, with a small burst for a phone back online).
+ */
+export type RateLimitScope = "ip" | "session" | "positions";
 
 const limits: Record<RateLimitScope, { points: number; duration: number }> = {
   ip: { points: env.RATE_LIMIT_PUBLIC_POINTS, duration: env.RATE_LIMIT_PUBLIC_SECONDS },
   session: { points: env.RATE_LIMIT_WRITE_POINTS, duration: env.RATE_LIMIT_WRITE_SECONDS },
+  positions: { points: env.RATE_LIMIT_POSITIONS_POINTS, duration: env.RATE_LIMIT_POSITIONS_SECONDS },
+};
+
+const refusals: Record<RateLimitScope, string> = {
+  ip: "Too many requests from your address.",
+  session: "Too many changes from your session.",
+  positions: "Too many position updates: send one batch every few seconds.",
 };
 
 type Limiter = { memory: RateLimiterMemory; redis: RateLimiterRedis | null };
@@ -99,12 +109,7 @@ export async function consumeRateLimit(scope: RateLimitScope, id: string): Promi
   if (outcome.allowed) return;
   metrics.rateLimited.inc({ scope });
   const seconds = Math.max(1, Math.ceil(outcome.msBeforeNext / 1000));
-  throw new ApiError(
-    "rate_limited",
-    scope === "ip"
-      ? `Too many requests from your address. Try again in ${seconds} s.`
-      : `Too many changes from your session. Try again in ${seconds} s.`,
-    undefined,
-    { "retry-after": String(seconds) },
-  );
+  throw new ApiError("rate_limited", `${refusals[scope]} Try again in ${seconds} s.`, undefined, {
+    "retry-after": String(seconds),
+  });
 }

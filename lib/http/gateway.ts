@@ -5,6 +5,7 @@ import { readsFor } from "@/lib/db/replica";
 import { env } from "@/lib/env.mjs";
 import { isDraining } from "@/lib/health/readiness";
 import { serveCspReport } from "@/lib/http/csp-reports";
+import { liveTokenId, serveLive } from "@/lib/http/live-lane";
 import { servePageCached } from "@/lib/http/page-cache";
 import { servePage } from "@/lib/http/page-lane";
 import { READY_PATH, serveReady } from "@/lib/http/ready-lane";
@@ -87,7 +88,9 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
       return;
     }
     const pathname = url.split("?")[0] ?? "/";
-    measure(request, response, pathname, start);
+    const liveId = liveTokenId(request.method, pathname);
+    // A stream lasts as long as its watcher stays: it is no request duration.
+    if (liveId === undefined) measure(request, response, pathname, start);
     if (!counted && pathname.startsWith("/api/") && !unlimited.has(pathname)) {
       const address = clientAddress(request);
       try {
@@ -98,6 +101,7 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
         return sendError(response, error);
       }
     }
+    if (liveId !== undefined) return serveLive(request, response, liveId, clientAddress(request), sendError);
     if (await serveVerification(request, response, url)) return;
     if (isSearch(request, url)) return serveSearch(request, response);
     if (await serveCspReport(request, response, url)) return;

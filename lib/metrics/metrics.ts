@@ -99,6 +99,34 @@ function createMetrics() {
       labelNames: ["measure"] as const,
       registers,
     }),
+    positionsRejected: new Counter({
+      name: "gl_positions_rejected_total",
+      help: "Transporters' fixes not believed, by reason (future, too_old, too_fast, inaccurate, ...).",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    liveStreams: new Gauge({
+      name: "gl_live_streams",
+      help: "Live tracking streams (SSE) open on this process.",
+      registers,
+    }),
+    liveDeliveryLag: new Histogram({
+      name: "gl_live_delivery_seconds",
+      help: "From a position's publish to its write to a watcher's connection (by this process's clock).",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    liveSlowClosed: new Counter({
+      name: "gl_live_slow_watchers_closed_total",
+      help: "Live streams closed because the watcher did not read fast enough (unsent data over the limit).",
+      registers,
+    }),
+    liveResumes: new Counter({
+      name: "gl_live_resumes_total",
+      help: "Live streams that reconnected with Last-Event-ID: replayed what was missed, or sent a snapshot.",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
     pools,
     pool: new Gauge({
       name: "gl_db_pool_connections",

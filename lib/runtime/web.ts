@@ -5,6 +5,7 @@ import next from "next";
 import { env } from "@/lib/env.mjs";
 import { startDraining } from "@/lib/health/readiness";
 import { closeConnectionsAfterAnswers, createGateway } from "@/lib/http/gateway";
+import { endLiveStreams } from "@/lib/http/live-lane";
 import { log } from "@/lib/log";
 import { warmVerifications } from "@/lib/verify/warm-verifications";
 
@@ -55,6 +56,8 @@ export async function startWeb(): Promise<Web> {
       const closed = new Promise((resolve) => net.Server.prototype.close.call(server, resolve));
       // A keep-alive connection whose answer went out before draining began closes once it is idle.
       closeIdle();
+      // Watchers reconnect, through the balancer, to an instance that stays.
+      endLiveStreams();
       const sweep = setInterval(closeIdle, SWEEP_MS);
       const grace = delay(env.SHUTDOWN_GRACE_SECONDS * 1000, "grace over");
       if ((await Promise.race([closed, grace])) === "grace over") {

@@ -1,0 +1,241 @@
+import type http from "node:http";
+import { ApiError } from "@/lib/api/errors";
+import { readSession } from "@/lib/auth/session";
+import { env } from "@/lib/env.mjs";
+import { securityHeaders } from "@/lib/http/security-headers";
+import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics/metrics";
+import { type LiveUpdate, type Subscription, trackingBus } from "@/lib/tracking/bus";
+import { mayWatch } from "@/lib/tracking/may-watch";
+import { getUser } from "@/lib/users/get-user";
+import type { UserDto } from "@/lib/users/sign-in-user";
+
+const LIVE_PATH = /^\/api\/crop-batches\/(\d{1,18})\/live$/;
+const HEARTBEAT_MS = 15_000;
+// A watcher who lost the right to watch (the offer withdrawn, the batch handed on) stops seeing it within a minute.
+const RECHECK_MS = 60_000;
+// A watcher that does not read: what waits unsent for it past this, and it is closed.
+const MAX_UNSENT_BYTES = 64 * 1024;
+const RETRY_MS = 2_000;
+const SUBSCRIBE_TIMEOUT_MS = 5_000;
+
+type Watcher = {
+  response: http.ServerResponse;
+  user: UserDto;
+  address: string;
+  tokenId: string;
+  /** The offset of the last update written to it. */
+  sent: number;
+  /** Live updates that arrived while it was catching up, sent after what it missed. */
+  held: LiveUpdate[] | null;
+};
+
+/** The batches this process streams, each with its watchers: one bus subscription per batch, not per watcher. */
+const batches = new Map<string, { watchers: Set<Watcher>; subscription: Subscription }>();
+const openPerUser = new Map<string, number>();
+const openPerAddress = new Map<string, number>();
+
+/** The token id of a live stream request, or undefined for anything else. */
+export function liveTokenId(method: string | undefined, pathname: string): string | undefined {
+  return method === "GET" ? pathname.match(LIVE_PATH)?.[1] : undefined;
+}
+
+// Reconnects spread out instead of arriving together, e.g. after a drain.
+const retryHint = () => `retry: ${RETRY_MS + Math.floor(Math.random() * RETRY_MS)}\n\n`;
+
+const frame = (update: LiveUpdate) => Buffer.from(`id: ${update.offset}\nevent: position\ndata: ${update.data}\n\n`);
+const HEARTBEAT = Buffer.from(": heartbeat\n\n");
+
+function close(watcher: Watcher): void {
+  if (!watcher.response.destroyed) watcher.response.end();
+}
+
+/** Writes `bytes` unless the watcher has fallen too far behind, in which case it is closed. */
+function write(watcher: Watcher, bytes: Buffer | string): void {
+  const { response } = watcher;
+  if (response.destroyed || response.writableEnded) return;
+  if (response.writableLength > MAX_UNSENT_BYTES) {
+    metrics.liveSlowClosed.inc();
+    response.destroy();
+    return;
+  }
+  response.write(bytes);
+}
+
+function send(watcher: Watcher, update: LiveUpdate, bytes: Buffer): void {
+  if (update.offset <= watcher.sent) return;
+  watcher.sent = update.offset;
+  write(watcher, bytes);
+}
+
+function deliver(tokenId: string, update: LiveUpdate): void {
+  const entry = batches.get(tokenId);
+  if (!entry) return;
+  const bytes = frame(update);
+  for (const watcher of entry.watchers) {
+    if (watcher.held) watcher.held.push(update);
+    else send(watcher, update, bytes);
+  }
+  const receivedAt = Date.parse((JSON.parse(update.data) as { receivedAt: string }).receivedAt);
+  metrics.liveDeliveryLag.observe(Math.max(0, Date.now() - receivedAt) / 1000);
+}
+
+function count(map: Map<string, number>, key: string, by: number): void {
+  const next = (map.get(key) ?? 0) + by;
+  if (next > 0) map.set(key, next);
+  else map.delete(key);
+}
+
+function attach(watcher: Watcher): Subscription {
+  let entry = batches.get(watcher.tokenId);
+  if (!entry) {
+    const tokenId = watcher.tokenId;
+    const subscription = trackingBus().subscribe(tokenId, (update) => deliver(tokenId, update));
+    entry = { watchers: new Set(), subscription };
+    batches.set(tokenId, entry);
+  }
+  entry.watchers.add(watcher);
+  count(openPerUser, watcher.user.address, 1);
+  count(openPerAddress, watcher.address, 1);
+  metrics.liveStreams.inc();
+  return entry.subscription;
+}
+
+function detach(watcher: Watcher): void {
+  const entry = batches.get(watcher.tokenId);
+  if (!entry?.watchers.delete(watcher)) return;
+  if (!entry.watchers.size) {
+    entry.subscription.stop();
+    batches.delete(watcher.tokenId);
+  }
+  count(openPerUser, watcher.user.address, -1);
+  count(openPerAddress, watcher.address, -1);
+  metrics.liveStreams.dec();
+}
+
+function* allWatchers(): Generator<Watcher> {
+  for (const { watchers } of batches.values()) yield* watchers;
+}
+
+// One timer of each kind for every stream in the process, not one per stream.
+let timersStarted = false;
+
+function startTimers(): void {
+  if (timersStarted) return;
+  timersStarted = true;
+  setInterval(() => {
+    for (const watcher of allWatchers()) write(watcher, HEARTBEAT);
+  }, HEARTBEAT_MS).unref();
+  setInterval(() => {
+    for (const watcher of allWatchers()) {
+      mayWatch(watcher.user, BigInt(watcher.tokenId)).then(
+        (answer) => {
+          if (answer !== "yes") close(watcher);
+        },
+        (error: unknown) => log.warn({ err: error }, "live stream: access re-check failed; kept open"),
+      );
+    }
+  }, RECHECK_MS).unref();
+}
+
+async function authorize(request: http.IncomingMessage, tokenId: string, address: string): Promise<UserDto> {
+  const session = await readSession(request.headers.cookie);
+  const user = session && (await getUser(session.address));
+  if (!user) throw new ApiError("unauthorized", "Sign in to watch a shipment.");
+  const answer = await mayWatch(user, BigInt(tokenId));
+  if (answer === "missing") throw new ApiError("not_found", `No batch with token id ${tokenId}.`);
+  if (answer === "no") {
+    throw new ApiError("forbidden", "Only the batch's owner, its transporter, its buyer and admins may watch it.");
+  }
+  const tooMany = (open: number | undefined, limit: number) => (open ?? 0) >= limit;
+  if (
+    tooMany(openPerUser.get(user.address), env.LIVE_STREAMS_PER_USER) ||
+    tooMany(openPerAddress.get(address), env.LIVE_STREAMS_PER_ADDRESS)
+  ) {
+    throw new ApiError("rate_limited", "Too many live streams open at once: close one first.", undefined, {
+      "retry-after": "5",
+    });
+  }
+  return user;
+}
+
+function lastEventId(request: http.IncomingMessage): number | undefined {
+  const value = request.headers["last-event-id"];
+  return typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * `GET /api/crop-batches/{tokenId}/live`: the batch's positions as Server-Sent Events. A reconnect with
+ * Last-Event-ID gets exactly what it missed, or the latest position when that is too far back; a new watcher gets
+ * the latest position, then every update live.
+ */
+export async function serveLive(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  tokenId: string,
+  address: string,
+  sendError: (response: http.ServerResponse, error: ApiError) => void,
+): Promise<void> {
+  let watcher: Watcher;
+  try {
+    const user = await authorize(request, tokenId, address);
+    watcher = { response, user, address, tokenId, sent: 0, held: [] };
+  } catch (error) {
+    if (error instanceof ApiError) return sendError(response, error);
+    throw error;
+  }
+  response.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-store, no-transform",
+    "x-accel-buffering": "no",
+    ...securityHeaders.api,
+  });
+  request.socket.setNoDelay(true);
+  response.write(retryHint());
+  // Subscribed before catching up: what is published meanwhile is held, then sent after the catch-up, each once.
+  const subscription = attach(watcher);
+  response.once("close", () => detach(watcher));
+  startTimers();
+  try {
+    await withTimeout(subscription.ready, SUBSCRIBE_TIMEOUT_MS);
+    for (const update of await catchUp(tokenId, lastEventId(request), watcher)) send(watcher, update, frame(update));
+  } catch (error) {
+    log.warn({ err: error, tokenId }, "live stream: catch-up failed; the watcher reconnects");
+    close(watcher);
+    return;
+  }
+  const held = watcher.held ?? [];
+  watcher.held = null;
+  for (const update of held) send(watcher, update, frame(update));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not subscribed within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** What a watcher gets before the live updates: what it missed since `resumeFrom`, or the latest position. */
+async function catchUp(tokenId: string, resumeFrom: number | undefined, watcher: Watcher): Promise<LiveUpdate[]> {
+  const bus = trackingBus();
+  if (resumeFrom !== undefined) {
+    const missed = await bus.since(tokenId, resumeFrom);
+    metrics.liveResumes.inc({ kind: missed ? "replayed" : "snapshot" });
+    if (missed) {
+      watcher.sent = resumeFrom;
+      return missed;
+    }
+  }
+  const latest = await bus.latest(tokenId);
+  return latest ? [latest] : [];
+}
+
+/** A drain: every stream ends with a retry hint, so its watcher reconnects (to another instance) a moment later. */
+export function endLiveStreams(): void {
+  for (const watcher of [...allWatchers()]) {
+    write(watcher, retryHint());
+    close(watcher);
+  }
+}

@@ -1,0 +1,273 @@
+import { Redis } from "ioredis";
+import { env } from "@/lib/env.mjs";
+import { log } from "@/lib/log";
+import type { Fix } from "@/lib/tracking/fixes";
+
+/** One position of a batch on the move, as watchers get it: its offset in the batch's journey and its JSON. */
+export type LiveUpdate = { offset: number; data: string };
+
+export type Listener = (update: LiveUpdate) => void;
+
+export type Subscription = { ready: Promise<void>; stop(): void };
+
+/** What a watcher missed after `offset`, or null when the kept journey no longer reaches back that far. */
+export type Missed = LiveUpdate[] | null;
+
+/**
+ * Positions per batch, in order, to every process that has watchers for it. Redis when configured (npm start without
+ * it keeps everything in this process behind the same interface).
+ */
+export type TrackingBus = {
+  publish(tokenId: string, fix: Fix): Promise<LiveUpdate>;
+  /** Updates after `offset`, oldest first (at most KEPT_UPDATES); [] when there are none yet. */
+  since(tokenId: string, offset: number): Promise<Missed>;
+  latest(tokenId: string): Promise<LiveUpdate | null>;
+  /**
+   * Live updates from now on. Everything published after `ready` resolves arrives through `listener`; what came
+   * before is for since() or latest(). stop() ends it.
+   */
+  subscribe(tokenId: string, listener: Listener): Subscription;
+  /** The transporter's last accepted fix, which the next batch of fixes is checked against. */
+  lastFix(address: string): Promise<Fix | null>;
+  setLastFix(address: string, fix: Fix): Promise<void>;
+  close(): Promise<void>;
+};
+
+// An hour of one fix per 5 s: a watcher away for longer gets the latest position instead of every one it missed.
+export const KEPT_UPDATES = 720;
+// A journey nobody updates for a week is over; its keys go.
+const KEEP_SECONDS = 7 * 86_400;
+
+function toData(fix: Fix): string {
+  return JSON.stringify({
+    lat: fix.lat,
+    lng: fix.lng,
+    accuracy: fix.accuracy,
+    time: fix.time.toISOString(),
+    receivedAt: new Date().toISOString(),
+  });
+}
+
+function parseFix(text: string): Fix {
+  const { lat, lng, accuracy, time } = JSON.parse(text) as { lat: number; lng: number; accuracy: number; time: string };
+  return { lat, lng, accuracy, time: new Date(time) };
+}
+
+/** Fans each update out to this process's listeners of its batch. */
+class Listeners {
+  private readonly byBatch = new Map<string, Set<Listener>>();
+
+  add(tokenId: string, listener: Listener): { first: boolean } {
+    let set = this.byBatch.get(tokenId);
+    const first = !set;
+    if (!set) {
+      set = new Set();
+      this.byBatch.set(tokenId, set);
+    }
+    set.add(listener);
+    return { first };
+  }
+
+  remove(tokenId: string, listener: Listener): { last: boolean } {
+    const set = this.byBatch.get(tokenId);
+    if (!set) return { last: false };
+    set.delete(listener);
+    if (set.size) return { last: false };
+    this.byBatch.delete(tokenId);
+    return { last: true };
+  }
+
+  deliver(tokenId: string, update: LiveUpdate): void {
+    for (const listener of this.byBatch.get(tokenId) ?? []) listener(update);
+  }
+
+  batches(): string[] {
+    return [...this.byBatch.keys()];
+  }
+}
+
+export function memoryBus(): TrackingBus {
+  const journeys = new Map<string, { offset: number; kept: LiveUpdate[] }>();
+  const fixes = new Map<string, Fix>();
+  const listeners = new Listeners();
+  return {
+    async publish(tokenId, fix) {
+      const journey = journeys.get(tokenId) ?? { offset: 0, kept: [] };
+      journeys.set(tokenId, journey);
+      journey.offset += 1;
+      const update = { offset: journey.offset, data: toData(fix) };
+      journey.kept.push(update);
+      if (journey.kept.length > KEPT_UPDATES) journey.kept.shift();
+      listeners.deliver(tokenId, update);
+      return update;
+    },
+    async since(tokenId, offset) {
+      const journey = journeys.get(tokenId);
+      // An offset past the end is from before a restart: the latest position, not a wait for that offset.
+      if (!journey || journey.offset <= offset) return (journey?.offset ?? 0) === offset ? [] : null;
+      const first = journey.kept[0]?.offset ?? journey.offset + 1;
+      return first > offset + 1 ? null : journey.kept.filter((update) => update.offset > offset);
+    },
+    async latest(tokenId) {
+      return journeys.get(tokenId)?.kept.at(-1) ?? null;
+    },
+    subscribe(tokenId, listener) {
+      listeners.add(tokenId, listener);
+      return { ready: Promise.resolve(), stop: () => void listeners.remove(tokenId, listener) };
+    },
+    async lastFix(address) {
+      return fixes.get(address) ?? null;
+    },
+    async setLastFix(address, fix) {
+      fixes.set(address, fix);
+    },
+    async close() {},
+  };
+}
+
+// One round trip per update, atomic: the next offset, the capped stream for catch-up, the latest and the publish.
+const PUBLISH = `
+local offset = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], offset .. '-0', 'd', ARGV[1])
+redis.call('SET', KEYS[3], offset .. ' ' .. ARGV[1], 'EX', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('PUBLISH', ARGV[4], offset .. ' ' .. ARGV[1])
+return offset
+`;
+
+function parseMessage(message: string): LiveUpdate {
+  const space = message.indexOf(" ");
+  return { offset: Number(message.slice(0, space)), data: message.slice(space + 1) };
+}
+
+/**
+ * Redis: per batch an offset counter, a capped stream (ids `<offset>-0`) to catch up from, the latest update and a
+ * channel. One subscriber connection per process, subscribed to the batches this process has watchers for; after a
+ * reconnect each of them catches up from the stream, so nothing published meanwhile is skipped.
+ */
+export function redisBus(url: string, prefix: string): TrackingBus {
+  const options = { maxRetriesPerRequest: 1, connectTimeout: 2_000, enableOfflineQueue: false } as const;
+  const commands = new Redis(url, options);
+  const subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+  for (const [name, connection] of [
+    ["commands", commands],
+    ["subscriber", subscriber],
+  ] as const) {
+    connection.on("error", (error) => log.warn({ err: error, connection: name }, "tracking bus: redis error"));
+  }
+  const listeners = new Listeners();
+  const delivered = new Map<string, number>();
+  // Per batch this process listens to: settles once Redis confirmed the subscription.
+  const subscribing = new Map<string, Promise<void>>();
+  const keys = (tokenId: string) => ({
+    offset: `${prefix}live:${tokenId}:offset`,
+    stream: `${prefix}live:${tokenId}:stream`,
+    latest: `${prefix}live:${tokenId}:latest`,
+    channel: `${prefix}live:${tokenId}`,
+  });
+  const channelPrefix = `${prefix}live:`;
+
+  const deliver = (tokenId: string, update: LiveUpdate) => {
+    if (update.offset <= (delivered.get(tokenId) ?? 0)) return;
+    delivered.set(tokenId, update.offset);
+    listeners.deliver(tokenId, update);
+  };
+
+  const since = async (tokenId: string, offset: number): Promise<Missed> => {
+    const { stream } = keys(tokenId);
+    const entries = (await commands.xrange(stream, `(${offset}-0`, "+", "COUNT", KEPT_UPDATES)) as [string, string[]][];
+    const updates = entries.map(([id, fields]) => ({ offset: Number.parseInt(id, 10), data: fields[1] ?? "" }));
+    const first = updates[0];
+    if (first && first.offset > offset + 1) return null;
+    if (first) return updates;
+    // Nothing after it: up to date, or an offset from before the keys expired or Redis lost them.
+    return Number((await commands.get(keys(tokenId).offset)) ?? 0) === offset ? [] : null;
+  };
+
+  subscriber.on("message", (channel: string, message: string) => {
+    deliver(channel.slice(channelPrefix.length), parseMessage(message));
+  });
+  let connectedBefore = false;
+  subscriber.on("ready", () => {
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    // ioredis subscribes again by itself; what was published while it was away comes from the streams.
+    for (const tokenId of listeners.batches()) {
+      void since(tokenId, delivered.get(tokenId) ?? 0).then(
+        (missed) => {
+          for (const update of missed ?? []) deliver(tokenId, update);
+        },
+        (error: unknown) => log.warn({ err: error, tokenId }, "tracking bus: catch-up failed"),
+      );
+    }
+  });
+
+  return {
+    async publish(tokenId, fix) {
+      const names = keys(tokenId);
+      const data = toData(fix);
+      const offset = (await commands.eval(
+        PUBLISH,
+        3,
+        names.offset,
+        names.stream,
+        names.latest,
+        data,
+        KEPT_UPDATES,
+        KEEP_SECONDS,
+        names.channel,
+      )) as number;
+      return { offset, data };
+    },
+    since,
+    async latest(tokenId) {
+      const value = await commands.get(keys(tokenId).latest);
+      return value ? parseMessage(value) : null;
+    },
+    subscribe(tokenId, listener) {
+      const channel = keys(tokenId).channel;
+      if (listeners.add(tokenId, listener).first)
+        subscribing.set(
+          tokenId,
+          subscriber.subscribe(channel).then(() => {}),
+        );
+      return {
+        ready: subscribing.get(tokenId) ?? Promise.resolve(),
+        stop() {
+          if (!listeners.remove(tokenId, listener).last) return;
+          delivered.delete(tokenId);
+          subscribing.delete(tokenId);
+          void subscriber.unsubscribe(channel).catch(() => undefined);
+        },
+      };
+    },
+    async lastFix(address) {
+      const value = await commands.get(`${prefix}live:fix:${address}`);
+      return value ? parseFix(value) : null;
+    },
+    async setLastFix(address, fix) {
+      await commands.set(`${prefix}live:fix:${address}`, toData(fix), "EX", KEEP_SECONDS);
+    },
+    async close() {
+      commands.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+
+// One bus per process: the gateway in server.ts and Next's route code share it.
+const key = Symbol.for("greenledger.tracking-bus");
+const holder = globalThis as typeof globalThis & { [key]?: TrackingBus };
+
+export function trackingBus(): TrackingBus {
+  holder[key] ??= env.REDIS_URL ? redisBus(env.REDIS_URL, env.REDIS_KEY_PREFIX) : memoryBus();
+  return holder[key];
+}
+
+export async function closeTrackingBus(): Promise<void> {
+  await holder[key]?.close();
+  delete holder[key];
+}
