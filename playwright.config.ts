@@ -78,6 +78,12 @@ export default defineConfig({
       use: { browserName: "chromium", viewport: { width: 1280, height: 800 }, javaScriptEnabled: false },
     },
     {
+      name: "tracking",
+      testMatch: "tracking/**/*.spec.ts",
+      // A phone: the transporter shares the trip from it.
+      use: { browserName: "chromium", viewport: { width: 390, height: 844 }, hasTouch: true },
+    },
+    {
       name: "pwa",
       testMatch: "pwa/**/*.spec.ts",
       // Each test waits out real retries and a worker install; the default 30 s is too tight on a shared box.
@@ -120,6 +126,8 @@ export default defineConfig({
       SESSION_SECRET,
       // The scan-anomaly check is driven with X-Forwarded-For, as if behind a proxy.
       TRUST_PROXY: "true",
+      // No test fetches map tiles from the internet: the live map draws the route on a plain background.
+      MAP_TILE_URL: "",
     },
   },
 });

@@ -58,6 +58,13 @@ const schema = z.object({
   RATE_LIMIT_WRITE_SECONDS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_POSITIONS_POINTS: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_POSITIONS_SECONDS: z.coerce.number().int().min(1).default(10),
+  // Map tiles for live tracking; {z}/{x}/{y} are filled in by the map. Empty: the route on a plain background.
+  MAP_TILE_URL: z
+    .string()
+    .trim()
+    .regex(/^(https?:\/\/\S*\{z\}\S*\{x\}\S*\{y\}\S*)?$/, "must be an http(s) URL with {z}, {x} and {y}, or empty")
+    .default("https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+  MAP_TILE_ATTRIBUTION: z.string().trim().max(300).default("© OpenStreetMap contributors"),
   LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(10),
   LIVE_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).default(200),
   METRICS_TOKEN: z.string().min(16).optional(),

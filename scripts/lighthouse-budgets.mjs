@@ -51,6 +51,7 @@ const PAGES = [
   { route: "/analytics", url: () => "/analytics" },
   { route: "/signin", url: () => "/signin" },
   { route: "/offline", url: () => "/offline" },
+  { route: "/transporter", url: () => "/transporter" },
   { route: "/farmer", url: () => "/farmer", farmer: true },
   { route: "/farmer/new", url: () => "/farmer/new", farmer: true },
   { route: "/farmer/batches/[tokenId]", url: (state) => `/farmer/batches/${state.farmerBatch}`, farmer: true },

@@ -11,6 +11,7 @@ const options: SecurityOptions = {
   development: false,
   walletConnect: false,
   prerenderedScripts: ["'sha256-VXfQxoId3eHgS78yBQY2mYYWuOAzZGdxULBMV816UdU='"],
+  mapTiles: "",
 };
 
 function directive(policy: string, name: string): string | undefined {
@@ -21,6 +22,18 @@ function directive(policy: string, name: string): string | undefined {
 }
 
 describe("security headers", () => {
+  it("lets pages load map tiles from the configured tile server only", () => {
+    const imgSrc = (mapTiles: string) =>
+      directive(createSecurityHeaders({ ...options, mapTiles }).staticPage["content-security-policy"] ?? "", "img-src");
+    expect(imgSrc("")).toBe("img-src 'self' data: blob:");
+    expect(imgSrc("https://tile.openstreetmap.org/{z}/{x}/{y}.png")).toBe(
+      "img-src 'self' data: blob: https://tile.openstreetmap.org",
+    );
+    expect(imgSrc("https://{s}.tiles.example.org/{z}/{x}/{y}.png")).toBe(
+      "img-src 'self' data: blob: https://*.tiles.example.org",
+    );
+  });
+
   it("sends HSTS and upgrades requests only when the public URL is https", () => {
     const plain = createSecurityHeaders(options);
     expect(plain.api["strict-transport-security"]).toBeUndefined();

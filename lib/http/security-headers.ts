@@ -11,6 +11,8 @@ export type SecurityOptions = {
   walletConnect: boolean;
   /** Hash sources ('sha256-...') of the inline scripts of the pages prerendered at build time. */
   prerenderedScripts: readonly string[];
+  /** The map tiles' URL template (live tracking), whose origin images may come from; empty: none. */
+  mapTiles: string;
 };
 
 type HeaderSet = Readonly<Record<string, string>>;
@@ -53,7 +55,6 @@ const DENIED_FEATURES = [
   "payment",
   "picture-in-picture",
   "publickey-credentials-get",
-  "screen-wake-lock",
   "serial",
   "usb",
   "xr-spatial-tracking",
@@ -61,9 +62,13 @@ const DENIED_FEATURES = [
 
 function permissionsPolicy(field: boolean): string {
   const allowed = field ? "(self)" : "()";
-  return [...DENIED_FEATURES.map((feature) => `${feature}=()`), `camera=${allowed}`, `geolocation=${allowed}`].join(
-    ", ",
-  );
+  // A transporter sharing the trip keeps the screen on, or the browser stops giving positions.
+  return [
+    ...DENIED_FEATURES.map((feature) => `${feature}=()`),
+    `camera=${allowed}`,
+    `geolocation=${allowed}`,
+    `screen-wake-lock=${allowed}`,
+  ].join(", ");
 }
 
 /** The CSP hash source of an inline script's text, as a browser computes it. */
@@ -102,6 +107,8 @@ export function setRequestHeader(request: http.IncomingMessage, name: string, va
 export function createSecurityHeaders(options: SecurityOptions): SecurityHeaders {
   const https = new URL(options.publicBaseUrl).protocol === "https:";
   const walletConnect = options.walletConnect;
+  // Leaflet's {s} picks a subdomain: any of them.
+  const tileOrigin = options.mapTiles.match(/^https?:\/\/[^/]+/)?.[0].replace("{s}", "*") ?? "";
   const base = (field: boolean): HeaderSet => ({
     ...(https ? { "strict-transport-security": "max-age=63072000; includeSubDomains" } : {}),
     "x-content-type-options": "nosniff",
@@ -119,7 +126,7 @@ export function createSecurityHeaders(options: SecurityOptions): SecurityHeaders
       ["script-src 'self'", scriptSources, options.development ? "'unsafe-eval'" : ""].filter(Boolean).join(" "),
       // React and RainbowKit set style attributes and inject <style>; these cannot carry a nonce.
       "style-src 'self' 'unsafe-inline'",
-      ["img-src 'self' data: blob:", walletConnect ? WALLETCONNECT.img : ""].filter(Boolean).join(" "),
+      ["img-src 'self' data: blob:", walletConnect ? WALLETCONNECT.img : "", tileOrigin].filter(Boolean).join(" "),
       "font-src 'self'",
       // Next's development server reloads over a websocket.
       ["connect-src 'self'", options.development ? "ws: wss:" : "", walletConnect ? WALLETCONNECT.connect : ""]
@@ -180,4 +187,5 @@ export const securityHeaders = createSecurityHeaders({
   development: env.NODE_ENV === "development",
   walletConnect: Boolean(env.NEXT_PUBLIC_WALLETCONNECT_PROJECT_ID),
   prerenderedScripts: env.NODE_ENV === "production" ? prerenderedScriptHashes(path.resolve(".next")) : [],
+  mapTiles: env.MAP_TILE_URL,
 });

@@ -92,7 +92,7 @@ export function memoryBus(): TrackingBus {
   const listeners = new Listeners();
   return {
     async publish(tokenId, fix) {
-      const journey = journeys.get(tokenId) ?? { offset: 0, kept: [] };
+      const journey = journeys.get(tokenId) ?? { offset: Date.now(), kept: [] };
       journeys.set(tokenId, journey);
       journey.offset += 1;
       const update = { offset: journey.offset, data: toData(fix) };
@@ -125,9 +125,12 @@ export function memoryBus(): TrackingBus {
   };
 }
 
-// One round trip per update, atomic: the next offset, the capped stream for catch-up, the latest and the publish.
+// One round trip per update, atomic: the next offset, the capped stream for catch-up, the latest and the publish. A
+// journey's offsets start at the time (ms) its counter was made: should Redis lose its data, the new offsets still
+// come after every earlier one (a batch gets far fewer than one update per ms), and watchers are not stuck behind.
 const PUBLISH = `
-local offset = redis.call('INCR', KEYS[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[5]) end
+local offset = string.format('%d', redis.call('INCR', KEYS[1]))
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], offset .. '-0', 'd', ARGV[1])
 redis.call('SET', KEYS[3], offset .. ' ' .. ARGV[1], 'EX', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
@@ -174,10 +177,17 @@ export function redisBus(url: string, prefix: string): TrackingBus {
     listeners.deliver(tokenId, update);
   };
 
+  /** The kept updates from `from` (a stream range start: "(42-0" after 42, "-" all), oldest first. */
+  const kept = async (tokenId: string, from: string): Promise<LiveUpdate[]> => {
+    const entries = (await commands.xrange(keys(tokenId).stream, from, "+", "COUNT", KEPT_UPDATES)) as [
+      string,
+      string[],
+    ][];
+    return entries.map(([id, fields]) => ({ offset: Number.parseInt(id, 10), data: fields[1] ?? "" }));
+  };
+
   const since = async (tokenId: string, offset: number): Promise<Missed> => {
-    const { stream } = keys(tokenId);
-    const entries = (await commands.xrange(stream, `(${offset}-0`, "+", "COUNT", KEPT_UPDATES)) as [string, string[]][];
-    const updates = entries.map(([id, fields]) => ({ offset: Number.parseInt(id, 10), data: fields[1] ?? "" }));
+    const updates = await kept(tokenId, `(${offset}-0`);
     const first = updates[0];
     if (first && first.offset > offset + 1) return null;
     if (first) return updates;
@@ -188,28 +198,31 @@ export function redisBus(url: string, prefix: string): TrackingBus {
   subscriber.on("message", (channel: string, message: string) => {
     deliver(channel.slice(channelPrefix.length), parseMessage(message));
   });
+  /** After a reconnect: once subscribed again, what was published meanwhile comes from the streams. */
+  const catchUpAll = async () => {
+    const batches = listeners.batches();
+    if (!batches.length) return;
+    await subscriber.subscribe(...batches.map((tokenId) => keys(tokenId).channel));
+    for (const tokenId of batches) {
+      // null: Redis lost the journey and began it anew, so everything it now holds is new.
+      const missed = (await since(tokenId, delivered.get(tokenId) ?? 0)) ?? (await kept(tokenId, "-"));
+      for (const update of missed) deliver(tokenId, update);
+    }
+  };
   let connectedBefore = false;
   subscriber.on("ready", () => {
     if (!connectedBefore) {
       connectedBefore = true;
       return;
     }
-    // ioredis subscribes again by itself; what was published while it was away comes from the streams.
-    for (const tokenId of listeners.batches()) {
-      void since(tokenId, delivered.get(tokenId) ?? 0).then(
-        (missed) => {
-          for (const update of missed ?? []) deliver(tokenId, update);
-        },
-        (error: unknown) => log.warn({ err: error, tokenId }, "tracking bus: catch-up failed"),
-      );
-    }
+    catchUpAll().catch((error: unknown) => log.warn({ err: error }, "tracking bus: catch-up after a reconnect failed"));
   });
 
   return {
     async publish(tokenId, fix) {
       const names = keys(tokenId);
       const data = toData(fix);
-      const offset = (await commands.eval(
+      const offset = await commands.eval(
         PUBLISH,
         3,
         names.offset,
@@ -219,8 +232,9 @@ export function redisBus(url: string, prefix: string): TrackingBus {
         KEPT_UPDATES,
         KEEP_SECONDS,
         names.channel,
-      )) as number;
-      return { offset, data };
+        Date.now(),
+      );
+      return { offset: Number(offset), data };
     },
     since,
     async latest(tokenId) {

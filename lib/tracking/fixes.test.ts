@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { distanceM, screenFixes } from "@/lib/tracking/fixes";
+import { distanceM } from "@/lib/tracking/distance";
+import { screenFixes } from "@/lib/tracking/fixes";
 
 const NOW = Date.parse("2026-12-07T12:00:00Z");
 const at = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();

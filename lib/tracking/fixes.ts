@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { distanceM } from "@/lib/tracking/distance";
 
 /** One position a transporter's phone took: where, how sure, and when by the phone's clock. */
 export type Fix = { lat: number; lng: number; accuracy: number; time: Date };
@@ -31,17 +32,6 @@ export const positionsSchema = z.object({
 });
 
 export type PositionsInput = z.infer<typeof positionsSchema>;
-
-const EARTH_RADIUS_M = 6_371_000;
-
-/** Great-circle distance in metres (haversine). */
-export function distanceM(a: { lat: number; lng: number }, b: { lat: number; lng: number }): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLng = (b.lng - a.lng) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
-}
 
 function reasonFor(fix: Fix, previous: Fix | null, now: number): RejectReason | null {
   const time = fix.time.getTime();

@@ -3,10 +3,11 @@ import { db } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/metrics";
 import { trackingBus } from "@/lib/tracking/bus";
-import { distanceM, type Fix, type PositionsInput, type Rejection, screenFixes } from "@/lib/tracking/fixes";
+import { distanceM } from "@/lib/tracking/distance";
+import { type Fix, type PositionsInput, type Rejection, screenFixes } from "@/lib/tracking/fixes";
+import { carriedBy } from "@/lib/tracking/list-shipments";
 import type { UserDto } from "@/lib/users/sign-in-user";
 
-const IN_TRANSIT = 1;
 // The stored position is for "who is near": it moves at most every 30 s or 200 m, not with every fix.
 const STORE_EVERY_MS = 30_000;
 const STORE_BEYOND_M = 200;
@@ -45,7 +46,7 @@ function busAway(error: unknown): ApiError {
  */
 export async function recordPositions(user: UserDto, input: PositionsInput): Promise<PositionsResult> {
   const shipments = await db.cropBatch.findMany({
-    where: { custodianAddress: user.address, currentState: IN_TRANSIT },
+    where: carriedBy(user.address),
     select: { tokenId: true },
     orderBy: { tokenId: "asc" },
   });

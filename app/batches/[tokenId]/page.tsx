@@ -1,11 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { BatchActionsIsland } from "@/components/batch-actions-island";
+import { LiveMap } from "@/components/tracking/live-map";
 import { BatchQr } from "@/components/verify/batch-qr";
 import { signedInUser } from "@/lib/auth/signed-in-user";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
 import { STATE_LABELS, STEP_LABELS, UNIT_LABELS } from "@/lib/batches/labels";
 import { loadBatchPage } from "@/lib/batches/load-batch-page";
+import { env } from "@/lib/env.mjs";
+import { mayWatch } from "@/lib/tracking/may-watch";
 import styles from "./batch.module.css";
 
 type Props = { params: Promise<{ tokenId: string }> };
@@ -48,6 +51,9 @@ export default async function BatchPage({ params }: Props) {
   const [batch, user] = await Promise.all([loadBatchPage((await params).tokenId), signedInUser()]);
   const certifications = certificationsOf(batch.metadata);
   const farm = batch.farm;
+  // The live map is for those who may watch the shipment: its owner, carrier, buyer and admins.
+  const watching =
+    batch.stateName === "in_transit" && user !== null && (await mayWatch(user, BigInt(batch.tokenId))) === "yes";
 
   return (
     <main id="main" tabIndex={-1}>
@@ -131,6 +137,13 @@ export default async function BatchPage({ params }: Props) {
           )}
         </section>
       </div>
+
+      {watching && (
+        <section className={`card ${styles.timelineCard}`} aria-labelledby="live-heading">
+          <h2 id="live-heading">On the move</h2>
+          <LiveMap tokenId={batch.tokenId} tileUrl={env.MAP_TILE_URL} attribution={env.MAP_TILE_ATTRIBUTION} />
+        </section>
+      )}
 
       <section className={`card ${styles.timelineCard}`} aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">Custody timeline</h2>

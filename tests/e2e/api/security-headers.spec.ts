@@ -32,6 +32,7 @@ function expectSecureHeaders(response: APIResponse, kind: "document" | "field pa
   const allowed = kind === "field page" ? "(self)" : "()";
   expect(headers["permissions-policy"]).toContain(`camera=${allowed}`);
   expect(headers["permissions-policy"]).toContain(`geolocation=${allowed}`);
+  expect(headers["permissions-policy"]).toContain(`screen-wake-lock=${allowed}`);
   expect(headers["permissions-policy"]).toContain("microphone=()");
 }
 
