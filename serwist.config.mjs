@@ -6,7 +6,8 @@ import { serwist } from "@serwist/next/config";
 const STATIC_FILE = /static\/[\w\-./]+\.(?:js|css|woff2?)/g;
 
 /**
- * The static files the prerendered pages (the farmer app shell and the offline page) load. Precaching only
+ * The static files the prerendered pages (the farmer app shell and the offline page) load, and the chunks those
+ * import on demand. Precaching only
  * these, not every chunk of every page, keeps the install to what works offline; the rest is cached on use.
  * The `noModule` polyfills are left out: every browser with a service worker runs modules and never fetches them,
  * and precaching them cost each first visit (a consumer's first scan) 112 KB and the compile of a code cache.
@@ -25,7 +26,15 @@ function shellAssets() {
       for (const match of tag[0].matchAll(STATIC_FILE)) legacy.add(match[0]);
     }
   }
-  return new Set([...referenced].filter((file) => !legacy.has(file)));
+  const shell = new Set([...referenced].filter((file) => !legacy.has(file)));
+  // What those chunks import on demand (the batch form's validation, say) must work offline too.
+  for (const file of shell) {
+    if (!file.endsWith(".js")) continue;
+    for (const match of readFileSync(path.join(".next", file), "utf8").matchAll(STATIC_FILE)) {
+      if (!legacy.has(match[0])) shell.add(match[0]);
+    }
+  }
+  return shell;
 }
 
 // Configurator mode: `serwist build` runs after `next build`, so the prerendered pages are precached with

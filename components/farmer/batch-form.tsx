@@ -2,8 +2,7 @@
 
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 // Before the schemas are built: they probe for eval when they are created.
-import "@/lib/zod-in-browser";
-import { createBatchSchema, UNITS } from "@/lib/batches/schema";
+import { UNITS } from "@/lib/batches/units";
 import { listPendingBatches } from "@/lib/offline/outbox";
 import type { PendingBatch } from "@/lib/offline/outbox-state";
 import { FARMER_API } from "@/lib/offline/worker-messages";
@@ -87,8 +86,17 @@ function toBatch(draft: Draft): NewBatch {
   };
 }
 
-/** The server's own schema, so the form refuses exactly what the server would. */
-function validate(batch: NewBatch): Record<string, string> {
+/**
+ * The server's own schema, so the form refuses exactly what the server would. Loaded at the first save: zod was most
+ * of the script this page ran as it opened (the service worker precaches it with the app shell, for offline use).
+ */
+async function validate(batch: NewBatch): Promise<Record<string, string>> {
+  const schema = await import("@/lib/zod-in-browser")
+    .then(() => import("@/lib/batches/schema"))
+    // Not loadable (offline before the worker had it): the batch is kept anyway and the server checks it.
+    .catch(() => null);
+  if (!schema) return {};
+  const { createBatchSchema } = schema;
   const result = createBatchSchema.safeParse({ ...batch, clientId: PLACEHOLDER_ID });
   if (result.success) return {};
   const errors: Record<string, string> = {};
@@ -150,7 +158,7 @@ export function BatchForm() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const batch = toBatch(draft);
-    const found = validate(batch);
+    const found = await validate(batch);
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     setBusy(true);

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { SEARCH_SORTS } from "@/lib/batches/sorts";
-
-export const UNITS = ["KGM", "TNE", "LBR", "H87"] as const;
+import { UNITS } from "@/lib/batches/units";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,0 +1,1 @@
+export const UNITS = ["KGM", "TNE", "LBR", "H87"] as const;
