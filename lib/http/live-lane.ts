@@ -184,6 +184,8 @@ export async function serveLive(
     if (error instanceof ApiError) return sendError(response, error);
     throw error;
   }
+  // Gone while it was being checked: nothing to attach (its close event has passed, so nothing would detach it).
+  if (response.destroyed || request.socket.destroyed) return;
   response.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-store, no-transform",
