@@ -52,6 +52,3 @@ npx playwright test
 
 step "frontend budgets: Lighthouse on the production build"
 node scripts/lighthouse-budgets.mjs
-
-step "frontend budgets through the front door: HAProxy, Varnish, two web instances on a primary and a replica"
-node scripts/lighthouse-budgets.mjs --topology
