@@ -2,6 +2,7 @@ import type { Role } from "@/lib/generated/prisma/enums";
 
 export const STATES = ["harvested", "in_transit", "stored", "sold", "consumed", "recalled"] as const;
 export type StateName = (typeof STATES)[number];
+export const IN_TRANSIT = 1;
 export const RECALLED = 5;
 
 export type BatchAction = "ship" | "receive" | "sell" | "consume" | "recall" | "inspect";
@@ -14,7 +15,7 @@ type Rule = {
 };
 
 export const TRANSITIONS: Record<BatchAction, Rule> = {
-  ship: { from: [0, 2], to: 1, actors: ["owner"] },
+  ship: { from: [0, 2], to: IN_TRANSIT, actors: ["owner"] },
   receive: { from: [1], to: 2, actors: ["owner", "custodian"] },
   sell: { from: [0, 2], to: 3, actors: ["owner"] },
   consume: { from: [3], to: 4, actors: ["owner"] },

@@ -1,6 +1,5 @@
+import { IN_TRANSIT } from "@/lib/batches/lifecycle";
 import { db } from "@/lib/db/client";
-
-const IN_TRANSIT = 1;
 
 /** The batches `address` carries right now: shipped to it and not yet received. */
 export function carriedBy(address: string) {
