@@ -3,8 +3,11 @@ import { env } from "@/lib/env.mjs";
 import { log } from "@/lib/log";
 import type { Fix } from "@/lib/tracking/fixes";
 
-/** One position of a batch on the move, as watchers get it: its offset in the batch's journey and its JSON. */
-export type LiveUpdate = { offset: number; data: string };
+/**
+ * One position of a batch on the move, as watchers get it: its offset in the batch's journey, when the server took it
+ * (ms since the epoch, for the delivery lag without parsing the JSON per update) and its JSON.
+ */
+export type LiveUpdate = { offset: number; at: number; data: string };
 
 export type Listener = (update: LiveUpdate) => void;
 
@@ -37,14 +40,15 @@ export type TrackingBus = {
 export const KEPT_UPDATES = 720;
 // A journey nobody updates for a week is over; its keys go.
 const KEEP_SECONDS = 7 * 86_400;
+const CATCH_UP_RETRY_MS = 500;
 
-function toData(fix: Fix): string {
+function toData(fix: Fix, at: number): string {
   return JSON.stringify({
     lat: fix.lat,
     lng: fix.lng,
     accuracy: fix.accuracy,
     time: fix.time.toISOString(),
-    receivedAt: new Date().toISOString(),
+    receivedAt: new Date(at).toISOString(),
   });
 }
 
@@ -95,7 +99,8 @@ export function memoryBus(): TrackingBus {
       const journey = journeys.get(tokenId) ?? { offset: Date.now(), kept: [] };
       journeys.set(tokenId, journey);
       journey.offset += 1;
-      const update = { offset: journey.offset, data: toData(fix) };
+      const at = Date.now();
+      const update = { offset: journey.offset, at, data: toData(fix, at) };
       journey.kept.push(update);
       if (journey.kept.length > KEPT_UPDATES) journey.kept.shift();
       listeners.deliver(tokenId, update);
@@ -131,17 +136,24 @@ export function memoryBus(): TrackingBus {
 const PUBLISH = `
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[5]) end
 local offset = string.format('%d', redis.call('INCR', KEYS[1]))
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], offset .. '-0', 'd', ARGV[1])
-redis.call('SET', KEYS[3], offset .. ' ' .. ARGV[1], 'EX', ARGV[3])
+local message = offset .. ' ' .. ARGV[5] .. ' ' .. ARGV[1]
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], offset .. '-0', 'm', message)
+redis.call('SET', KEYS[3], message, 'EX', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('PUBLISH', ARGV[4], offset .. ' ' .. ARGV[1])
+redis.call('PUBLISH', ARGV[4], message)
 return offset
 `;
 
+/** "<offset> <at> <json>", as the publish script writes it to the channel, the stream and the latest. */
 function parseMessage(message: string): LiveUpdate {
-  const space = message.indexOf(" ");
-  return { offset: Number(message.slice(0, space)), data: message.slice(space + 1) };
+  const first = message.indexOf(" ");
+  const second = message.indexOf(" ", first + 1);
+  return {
+    offset: Number(message.slice(0, first)),
+    at: Number(message.slice(first + 1, second)),
+    data: message.slice(second + 1),
+  };
 }
 
 /**
@@ -171,6 +183,9 @@ export function redisBus(url: string, prefix: string): TrackingBus {
   });
   const channelPrefix = `${prefix}live:`;
 
+  // Per batch catching up after a reconnect: the live messages that arrive meanwhile, delivered after what it missed
+  // (delivered first, a newer message would make the missed ones look old and they would be dropped).
+  const catchingUp = new Map<string, LiveUpdate[]>();
   const deliver = (tokenId: string, update: LiveUpdate) => {
     if (update.offset <= (delivered.get(tokenId) ?? 0)) return;
     delivered.set(tokenId, update.offset);
@@ -183,7 +198,7 @@ export function redisBus(url: string, prefix: string): TrackingBus {
       string,
       string[],
     ][];
-    return entries.map(([id, fields]) => ({ offset: Number.parseInt(id, 10), data: fields[1] ?? "" }));
+    return entries.map(([, fields]) => parseMessage(fields[1] ?? ""));
   };
 
   const since = async (tokenId: string, offset: number): Promise<Missed> => {
@@ -196,17 +211,31 @@ export function redisBus(url: string, prefix: string): TrackingBus {
   };
 
   subscriber.on("message", (channel: string, message: string) => {
-    deliver(channel.slice(channelPrefix.length), parseMessage(message));
+    const tokenId = channel.slice(channelPrefix.length);
+    const update = parseMessage(message);
+    const held = catchingUp.get(tokenId);
+    if (held) held.push(update);
+    else deliver(tokenId, update);
   });
-  /** After a reconnect: once subscribed again, what was published meanwhile comes from the streams. */
-  const catchUpAll = async () => {
+  /**
+   * After a reconnect: once subscribed again, what was published meanwhile comes from the streams. Should that fail
+   * (the command connection may come back later than this one), it tries again while the live messages wait.
+   */
+  const catchUpAll = async (): Promise<void> => {
     const batches = listeners.batches();
-    if (!batches.length) return;
-    await subscriber.subscribe(...batches.map((tokenId) => keys(tokenId).channel));
-    for (const tokenId of batches) {
-      // null: Redis lost the journey and began it anew, so everything it now holds is new.
-      const missed = (await since(tokenId, delivered.get(tokenId) ?? 0)) ?? (await kept(tokenId, "-"));
-      for (const update of missed) deliver(tokenId, update);
+    // Before the first await: a message may arrive as soon as the subscription is back.
+    for (const tokenId of batches) if (!catchingUp.has(tokenId)) catchingUp.set(tokenId, []);
+    try {
+      if (batches.length) await subscriber.subscribe(...batches.map((tokenId) => keys(tokenId).channel));
+      for (const tokenId of batches) {
+        // null: Redis lost the journey and began it anew, so everything it now holds is new.
+        const missed = (await since(tokenId, delivered.get(tokenId) ?? 0)) ?? (await kept(tokenId, "-"));
+        for (const update of [...missed, ...(catchingUp.get(tokenId) ?? [])]) deliver(tokenId, update);
+        catchingUp.delete(tokenId);
+      }
+    } catch (error) {
+      log.warn({ err: error }, "tracking bus: catch-up after a reconnect failed; trying again");
+      if (subscriber.status === "ready") setTimeout(() => void catchUpAll(), CATCH_UP_RETRY_MS).unref();
     }
   };
   let connectedBefore = false;
@@ -215,13 +244,14 @@ export function redisBus(url: string, prefix: string): TrackingBus {
       connectedBefore = true;
       return;
     }
-    catchUpAll().catch((error: unknown) => log.warn({ err: error }, "tracking bus: catch-up after a reconnect failed"));
+    void catchUpAll();
   });
 
   return {
     async publish(tokenId, fix) {
       const names = keys(tokenId);
-      const data = toData(fix);
+      const at = Date.now();
+      const data = toData(fix, at);
       const offset = await commands.eval(
         PUBLISH,
         3,
@@ -232,9 +262,9 @@ export function redisBus(url: string, prefix: string): TrackingBus {
         KEPT_UPDATES,
         KEEP_SECONDS,
         names.channel,
-        Date.now(),
+        at,
       );
-      return { offset: Number(offset), data };
+      return { offset: Number(offset), at, data };
     },
     since,
     async latest(tokenId) {
@@ -253,6 +283,7 @@ export function redisBus(url: string, prefix: string): TrackingBus {
         stop() {
           if (!listeners.remove(tokenId, listener).last) return;
           delivered.delete(tokenId);
+          catchingUp.delete(tokenId);
           subscribing.delete(tokenId);
           void subscriber.unsubscribe(channel).catch(() => undefined);
         },
@@ -263,7 +294,7 @@ export function redisBus(url: string, prefix: string): TrackingBus {
       return value ? parseFix(value) : null;
     },
     async setLastFix(address, fix) {
-      await commands.set(`${prefix}live:fix:${address}`, toData(fix), "EX", KEEP_SECONDS);
+      await commands.set(`${prefix}live:fix:${address}`, toData(fix, Date.now()), "EX", KEEP_SECONDS);
     },
     async close() {
       commands.disconnect();
