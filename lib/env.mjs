@@ -67,6 +67,7 @@ const schema = z.object({
   MAP_TILE_ATTRIBUTION: z.string().trim().max(300).default("© OpenStreetMap contributors"),
   LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(10),
   LIVE_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).default(200),
+  LIVE_RECHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   METRICS_TOKEN: z.string().min(16).optional(),
   SESSION_SECRET: z.string().min(32).optional(),
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(60),

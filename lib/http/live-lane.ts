@@ -6,14 +6,19 @@ import { securityHeaders } from "@/lib/http/security-headers";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/metrics";
 import { type LiveUpdate, type Subscription, trackingBus } from "@/lib/tracking/bus";
-import { mayWatch } from "@/lib/tracking/may-watch";
+import { mayWatch, stillWatching } from "@/lib/tracking/may-watch";
+import { releaseSlot, renewSlots, type Slot, takeSlot } from "@/lib/tracking/stream-slots";
 import { getUser } from "@/lib/users/get-user";
 import type { UserDto } from "@/lib/users/sign-in-user";
 
 const LIVE_PATH = /^\/api\/crop-batches\/(\d{1,18})\/live$/;
 const HEARTBEAT_MS = 15_000;
 // A watcher who lost the right to watch (the offer withdrawn, the batch handed on) stops seeing it within a minute.
-const RECHECK_MS = 60_000;
+// Each batch is checked once for all its watchers, a period after its last check, and the batches due are checked in
+// one query. The first check of each falls at random within the period, so that batches watched since the same
+// moment (a restart, a ramp) are not all due on the same tick.
+const RECHECK_MS = env.LIVE_RECHECK_SECONDS * 1000;
+const RECHECK_TICK_MS = 1_000;
 // A watcher that does not read: what waits unsent for it past this, and it is closed.
 const MAX_UNSENT_BYTES = 64 * 1024;
 const RETRY_MS = 2_000;
@@ -22,7 +27,7 @@ const SUBSCRIBE_TIMEOUT_MS = 5_000;
 type Watcher = {
   response: http.ServerResponse;
   user: UserDto;
-  address: string;
+  slot: Slot;
   tokenId: string;
   /** The offset of the last update written to it. */
   sent: number;
@@ -31,9 +36,7 @@ type Watcher = {
 };
 
 /** The batches this process streams, each with its watchers: one bus subscription per batch, not per watcher. */
-const batches = new Map<string, { watchers: Set<Watcher>; subscription: Subscription }>();
-const openPerUser = new Map<string, number>();
-const openPerAddress = new Map<string, number>();
+const batches = new Map<string, { watchers: Set<Watcher>; subscription: Subscription; checkedAt: number }>();
 
 /** The token id of a live stream request, or undefined for anything else. */
 export function liveTokenId(method: string | undefined, pathname: string): string | undefined {
@@ -76,14 +79,7 @@ function deliver(tokenId: string, update: LiveUpdate): void {
     if (watcher.held) watcher.held.push(update);
     else send(watcher, update, bytes);
   }
-  const receivedAt = Date.parse((JSON.parse(update.data) as { receivedAt: string }).receivedAt);
-  metrics.liveDeliveryLag.observe(Math.max(0, Date.now() - receivedAt) / 1000);
-}
-
-function count(map: Map<string, number>, key: string, by: number): void {
-  const next = (map.get(key) ?? 0) + by;
-  if (next > 0) map.set(key, next);
-  else map.delete(key);
+  metrics.liveDeliveryLag.observe(Math.max(0, Date.now() - update.at) / 1000);
 }
 
 function attach(watcher: Watcher): Subscription {
@@ -91,12 +87,10 @@ function attach(watcher: Watcher): Subscription {
   if (!entry) {
     const tokenId = watcher.tokenId;
     const subscription = trackingBus().subscribe(tokenId, (update) => deliver(tokenId, update));
-    entry = { watchers: new Set(), subscription };
+    entry = { watchers: new Set(), subscription, checkedAt: Date.now() - Math.random() * RECHECK_MS };
     batches.set(tokenId, entry);
   }
   entry.watchers.add(watcher);
-  count(openPerUser, watcher.user.address, 1);
-  count(openPerAddress, watcher.address, 1);
   metrics.liveStreams.inc();
   return entry.subscription;
 }
@@ -108,8 +102,7 @@ function detach(watcher: Watcher): void {
     entry.subscription.stop();
     batches.delete(watcher.tokenId);
   }
-  count(openPerUser, watcher.user.address, -1);
-  count(openPerAddress, watcher.address, -1);
+  releaseSlot(watcher.slot);
   metrics.liveStreams.dec();
 }
 
@@ -125,20 +118,38 @@ function startTimers(): void {
   timersStarted = true;
   setInterval(() => {
     for (const watcher of allWatchers()) write(watcher, HEARTBEAT);
+    renewSlots([...allWatchers()].map((watcher) => watcher.slot)).catch((error: unknown) =>
+      log.warn({ err: error }, "live stream: renewing the stream slots failed"),
+    );
   }, HEARTBEAT_MS).unref();
   setInterval(() => {
-    for (const watcher of allWatchers()) {
-      mayWatch(watcher.user, BigInt(watcher.tokenId)).then(
-        (answer) => {
-          if (answer !== "yes") close(watcher);
-        },
-        (error: unknown) => log.warn({ err: error }, "live stream: access re-check failed; kept open"),
+    const due = Date.now() - RECHECK_MS;
+    const watching = new Map<string, Watcher[]>();
+    for (const [tokenId, entry] of batches) {
+      if (entry.checkedAt > due) continue;
+      entry.checkedAt = Date.now();
+      watching.set(tokenId, [...entry.watchers]);
+    }
+    if (watching.size) {
+      recheck(watching).catch((error: unknown) =>
+        log.warn({ err: error }, "live stream: access re-check failed; kept open"),
       );
     }
-  }, RECHECK_MS).unref();
+  }, RECHECK_TICK_MS).unref();
 }
 
-async function authorize(request: http.IncomingMessage, tokenId: string, address: string): Promise<UserDto> {
+/** Closes the watchers that may no longer watch (one who came meanwhile was checked as it came). */
+async function recheck(watching: Map<string, Watcher[]>): Promise<void> {
+  const allowed = await stillWatching(
+    new Map([...watching].map(([tokenId, watchers]) => [BigInt(tokenId), watchers.map((watcher) => watcher.user)])),
+  );
+  for (const [tokenId, watchers] of watching) {
+    const addresses = allowed.get(BigInt(tokenId));
+    for (const watcher of watchers) if (!addresses?.has(watcher.user.address)) close(watcher);
+  }
+}
+
+async function authorize(request: http.IncomingMessage, tokenId: string): Promise<UserDto> {
   const session = await readSession(request.headers.cookie);
   const user = session && (await getUser(session.address));
   if (!user) throw new ApiError("unauthorized", "Sign in to watch a shipment.");
@@ -147,16 +158,21 @@ async function authorize(request: http.IncomingMessage, tokenId: string, address
   if (answer === "no") {
     throw new ApiError("forbidden", "Only the batch's owner, its transporter, its buyer and admins may watch it.");
   }
-  const tooMany = (open: number | undefined, limit: number) => (open ?? 0) >= limit;
-  if (
-    tooMany(openPerUser.get(user.address), env.LIVE_STREAMS_PER_USER) ||
-    tooMany(openPerAddress.get(address), env.LIVE_STREAMS_PER_ADDRESS)
-  ) {
-    throw new ApiError("rate_limited", "Too many live streams open at once: close one first.", undefined, {
-      "retry-after": "5",
-    });
-  }
   return user;
+}
+
+async function slotFor(user: UserDto, address: string): Promise<Slot> {
+  const slot = await takeSlot(user.address, address);
+  if (typeof slot === "string") {
+    const limit = slot === "user" ? env.LIVE_STREAMS_PER_USER : env.LIVE_STREAMS_PER_ADDRESS;
+    throw new ApiError(
+      "rate_limited",
+      `Too many live streams open at once (${limit} per ${slot === "user" ? "user" : "address"}): close one first.`,
+      undefined,
+      { "retry-after": "5" },
+    );
+  }
+  return slot;
 }
 
 function lastEventId(request: http.IncomingMessage): number | undefined {
@@ -178,14 +194,14 @@ export async function serveLive(
 ): Promise<void> {
   let watcher: Watcher;
   try {
-    const user = await authorize(request, tokenId, address);
-    watcher = { response, user, address, tokenId, sent: 0, held: [] };
+    const user = await authorize(request, tokenId);
+    watcher = { response, user, slot: await slotFor(user, address), tokenId, sent: 0, held: [] };
   } catch (error) {
     if (error instanceof ApiError) return sendError(response, error);
     throw error;
   }
   // Gone while it was being checked: nothing to attach (its close event has passed, so nothing would detach it).
-  if (response.destroyed || request.socket.destroyed) return;
+  if (response.destroyed || request.socket.destroyed) return releaseSlot(watcher.slot);
   response.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-store, no-transform",
