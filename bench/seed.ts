@@ -5,6 +5,7 @@ import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { hexAddress, pick, seededRandom, weighted, zipf } from "@/bench/random";
 import { contentHash } from "@/lib/batches/content-hash";
+import { IN_TRANSIT } from "@/lib/batches/lifecycle";
 import { migrate } from "@/lib/db/migrate";
 
 /** The embedded chain's id: the seeded on-chain projection must be the one the server reads. */
@@ -263,5 +264,47 @@ export async function seedDatabase(url: string, batches: number, hotTokens: numb
     return { batches, events, farms: FARMS, seconds: (performance.now() - started) / 1000 };
   } finally {
     await client.end();
+  }
+}
+
+export type Shipment = { tokenId: number; owner: string; transporter: string };
+
+/**
+ * `count` batches in transit, each with a farmer of its own as owner and a transporter of its own carrying it: the
+ * journeys the live tracking bench and tests watch. Settled on chain, so no worker picks them up.
+ */
+export async function seedShipments(url: string, count: number): Promise<Shipment[]> {
+  await migrate(url);
+  const sql = new pg.Client({ connectionString: url });
+  await sql.connect();
+  try {
+    const run = randomUUID().replaceAll("-", "").slice(0, 8);
+    const { rows } = await sql.query<{ token_id: string; owner: string; transporter: string }>(
+      `WITH series AS (
+         SELECT i, '0x' || $2 || lpad(to_hex(i), 24, '0') || 'f0000000' AS owner,
+                '0x' || $2 || lpad(to_hex(i), 24, '0') || '7a000000' AS transporter
+         FROM generate_series(1, $1::int) AS i
+       ), people AS (
+         INSERT INTO users (address, role)
+         SELECT owner, 'farmer'::"Role" FROM series UNION ALL SELECT transporter, 'transporter'::"Role" FROM series
+       ), farm AS (
+         INSERT INTO farms (name, region, country, latitude, longitude, owner_address)
+         SELECT 'Shipping Farm ' || i, 'Westland', 'NL', 52.0, 4.2, owner FROM series
+         RETURNING id, owner_address
+       )
+       INSERT INTO crop_batches (client_id, crop_type, quantity, unit, harvest_date, origin_farm, quality_score,
+                                 current_state, owner_address, custodian_address, content_hash, chain_status,
+                                 search_text)
+       SELECT gen_random_uuid(), 'tomato', 1000, 'kg', current_date, farm.id, 80, $3,
+              series.owner, series.transporter, repeat('0', 64), 'final', 'tomato'
+       FROM series JOIN farm ON farm.owner_address = series.owner
+       RETURNING token_id, owner_address AS owner, custodian_address AS transporter`,
+      [count, run, IN_TRANSIT],
+    );
+    return rows
+      .map((row) => ({ tokenId: Number(row.token_id), owner: row.owner, transporter: row.transporter }))
+      .sort((a, b) => a.tokenId - b.tokenId);
+  } finally {
+    await sql.end();
   }
 }

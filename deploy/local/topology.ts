@@ -2,19 +2,14 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createTestClient, http, parseEther } from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { startLocalChain } from "@/deploy/local/chain";
 import { type Haproxy, startHaproxy } from "@/deploy/local/haproxy";
 import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
 import { type RedisServer, startRedisServer } from "@/deploy/local/redis-server";
 import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
 import { startVarnish, type Varnish } from "@/deploy/local/varnish";
-import { type AnvilInstance, startAnvil } from "@/lib/chain/anvil";
-import { deployCropBatch } from "@/lib/chain/deploy-crop-batch";
-import { DEV_MNEMONIC } from "@/lib/demo/demo-accounts";
+import type { AnvilInstance } from "@/lib/chain/anvil";
 import { freePorts } from "@/scripts/free-port.mjs";
-
-const CHAIN_ID = 31337;
 
 export type Topology = {
   /** The front door (HAProxy). */
@@ -76,22 +71,8 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     await options.prepare?.(primaryInfo.url);
     const redis = await startRedisServer();
     started.push(redis);
-    // Blocks keep coming, so transactions get their confirmations with no one mining on demand.
-    const anvil = await startAnvil({ port: 0, chainId: CHAIN_ID, blockTime: 1 });
-    started.push(anvil);
-    const relayerKey = generatePrivateKey();
-    const relayer = privateKeyToAccount(relayerKey).address;
-    const deployer = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 0 }).getHdKey().privateKey;
-    if (!deployer) throw new Error("no development deployer key");
-    const contract = await deployCropBatch({
-      rpcUrl: anvil.rpcUrl,
-      deployerKey: `0x${Buffer.from(deployer).toString("hex")}`,
-      relayer,
-    });
-    await createTestClient({ mode: "anvil", transport: http(anvil.rpcUrl) }).setBalance({
-      address: relayer,
-      value: parseEther("1000"),
-    });
+    const chain = await startLocalChain();
+    started.push(chain);
 
     const url = `http://127.0.0.1:${frontPort}`;
     const shared = {
@@ -99,11 +80,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       DATABASE_READ_URL: replicaInfo.url,
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: "topology:",
-      CHAIN_RPC_URL: anvil.rpcUrl,
-      CHAIN_ID: String(CHAIN_ID),
-      CROP_BATCH_ADDRESS: contract.address,
-      CHAIN_START_BLOCK: String(contract.blockNumber),
-      CHAIN_CONFIRMATIONS: "1",
+      ...chain.env,
       SESSION_SECRET: options.sessionSecret ?? randomBytes(32).toString("hex"),
       PUBLIC_BASE_URL: url,
       PURGE_URL: `http://127.0.0.1:${varnishPort}/`,
@@ -113,7 +90,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       SHUTDOWN_NOTICE_SECONDS: "3",
       ...options.env,
     };
-    const roleEnv = { web: { ROLE: "web" }, worker: { ROLE: "worker", RELAYER_PRIVATE_KEY: relayerKey } };
+    const roleEnv = { web: { ROLE: "web" }, worker: { ROLE: "worker", RELAYER_PRIVATE_KEY: chain.relayerKey } };
     const startInstance = async (
       role: "web" | "worker",
       name: string,
@@ -154,7 +131,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       databaseUrl: primaryInfo.url,
       replicaUrl: replicaInfo.url,
       redis,
-      anvil,
+      anvil: chain.anvil,
       web,
       workers: [first, second],
       varnish,

@@ -1,6 +1,6 @@
 import http from "node:http";
 
-export type SseEvent = { id?: string; event?: string; data?: string; retry?: number };
+export type SseEvent = { id?: string; event?: string; data?: string; retry?: number; arrivedAt?: number };
 
 export type SseStream = {
   status: number;
@@ -8,6 +8,8 @@ export type SseStream = {
   /** The error body when the status is not 200. */
   body: string;
   events: SseEvent[];
+  /** When each comment (a heartbeat) arrived, ms since the epoch. */
+  comments: number[];
   /** Resolves once `count` events (not counting retry-only ones) have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<SseEvent[]>;
   /** Resolves when the server ends the stream. */
@@ -20,6 +22,7 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
   return new Promise((resolve, reject) => {
     const request = http.get(url, { headers: { accept: "text/event-stream", ...headers } }, (response) => {
       const events: SseEvent[] = [];
+      const comments: number[] = [];
       const waiters: { count: number; resolve: () => void }[] = [];
       let buffer = "";
       let body = "";
@@ -38,14 +41,17 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
           buffer = buffer.slice(end + 2);
           const event: SseEvent = {};
           for (const line of block.split("\n")) {
-            if (line.startsWith(":")) continue;
+            if (line.startsWith(":")) {
+              comments.push(Date.now());
+              continue;
+            }
             const colon = line.indexOf(":");
             const field = line.slice(0, colon);
             const value = line.slice(colon + 1).trimStart();
             if (field === "retry") event.retry = Number(value);
             else if (field === "id" || field === "event" || field === "data") event[field] = value;
           }
-          if (Object.keys(event).length) events.push(event);
+          if (Object.keys(event).length) events.push({ ...event, arrivedAt: Date.now() });
           for (const waiter of waiters.filter((one) => messages().length >= one.count)) waiter.resolve();
           end = buffer.indexOf("\n\n");
         }
@@ -58,6 +64,7 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
             return body;
           },
           events,
+          comments,
           waitFor(count, timeoutMs = 5_000) {
             if (messages().length >= count) return Promise.resolve(messages());
             return new Promise((done, fail) => {
