@@ -5,10 +5,12 @@ import { cache } from "react";
 import { ApiError } from "@/lib/api/errors";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
 import { STATE_LABELS, STEP_LABELS } from "@/lib/batches/labels";
+import { IN_TRANSIT } from "@/lib/batches/lifecycle";
 import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
 import { getScanStatus } from "@/lib/scans/get-scan-status";
 import { networkPrefix } from "@/lib/scans/network-prefix";
 import { recordScan } from "@/lib/scans/record-scan";
+import { type PublicTrail, publicTrail } from "@/lib/tracking/public-trail";
 import { getVerification, type Verification } from "@/lib/verify/get-verification";
 import styles from "./verification-view.module.css";
 
@@ -133,6 +135,43 @@ function Proof({ verification }: { verification: Verification }) {
   );
 }
 
+/** A batch on its way: where it has been, coarsely, and when the carrier last reported. */
+function OnItsWay({ trail }: { trail: PublicTrail | null }) {
+  const last = trail?.places.at(-1);
+  return (
+    <section aria-labelledby="on-its-way">
+      <h2 id="on-its-way">On its way</h2>
+      {last ? (
+        <p>
+          Last reported near {last.lat}, {last.lng} at{" "}
+          <time dateTime={last.at}>{dateTimeFormat.format(new Date(last.at))} UTC</time>.
+        </p>
+      ) : (
+        <p>No position to show yet.</p>
+      )}
+      {trail?.lastReportAt && trail.lastReportAt !== last?.at && (
+        <p className={styles.meta}>
+          Carrier's last report:{" "}
+          <time dateTime={trail.lastReportAt}>{dateTimeFormat.format(new Date(trail.lastReportAt))} UTC</time>
+        </p>
+      )}
+      {trail && trail.places.length > 1 && (
+        <ol className={styles.timeline} aria-label="Places passed">
+          {trail.places.map((place) => (
+            <li key={place.at}>
+              near {place.lat}, {place.lng} ·{" "}
+              <time dateTime={place.at}>{dateTimeFormat.format(new Date(place.at))} UTC</time>
+            </li>
+          ))}
+        </ol>
+      )}
+      <p className={styles.why}>
+        Places are shown to about 10 km, and none near the farm, so the farm's location stays private.
+      </p>
+    </section>
+  );
+}
+
 /**
  * Call from generateMetadata too: a notFound() thrown only while the page body renders leaves Next with an error
  * shell that needs JavaScript to show the not-found page; thrown from metadata, it is server-rendered with a 404.
@@ -157,6 +196,7 @@ export async function VerificationView({ tokenId }: { tokenId: number }) {
   after(() => recordScan(tokenId, network));
   const verdict = verdictOf(verification);
   const { batch } = verification;
+  const trail = batch.state === IN_TRANSIT ? await publicTrail(tokenId) : undefined;
   return (
     <main id="main" tabIndex={-1} className={styles.page}>
       <section className={`${styles.verdict} ${styles[verdict.tone]}`} aria-labelledby="verdict">
@@ -200,6 +240,8 @@ export async function VerificationView({ tokenId }: { tokenId: number }) {
           <Fact label="Now">{STATE_LABELS[batch.stateName]}</Fact>
         </dl>
       </section>
+
+      {trail !== undefined && <OnItsWay trail={trail} />}
 
       <section aria-labelledby="journey">
         <h2 id="journey">Journey</h2>

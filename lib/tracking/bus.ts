@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { env } from "@/lib/env.mjs";
 import { log } from "@/lib/log";
@@ -25,6 +26,8 @@ export type TrackingBus = {
   /** Updates after `offset`, oldest first (at most KEPT_UPDATES); [] when there are none yet. */
   since(tokenId: string, offset: number): Promise<Missed>;
   latest(tokenId: string): Promise<LiveUpdate | null>;
+  /** Every kept update of the journey (at most KEPT_UPDATES), oldest first. */
+  journey(tokenId: string): Promise<LiveUpdate[]>;
   /**
    * Live updates from now on. Everything published after `ready` resolves arrives through `listener`; what came
    * before is for since() or latest(). stop() ends it.
@@ -116,6 +119,9 @@ export function memoryBus(): TrackingBus {
     async latest(tokenId) {
       return journeys.get(tokenId)?.kept.at(-1) ?? null;
     },
+    async journey(tokenId) {
+      return [...(journeys.get(tokenId)?.kept ?? [])];
+    },
     subscribe(tokenId, listener) {
       listeners.add(tokenId, listener);
       return { ready: Promise.resolve(), stop: () => void listeners.remove(tokenId, listener) };
@@ -171,6 +177,13 @@ export function redisBus(url: string, prefix: string): TrackingBus {
   ] as const) {
     connection.on("error", (error) => log.warn({ err: error, connection: name }, "tracking bus: redis error"));
   }
+  // Commands fail at once while Redis is away (no offline queue), but not before the first connection is made: the
+  // first request of a process would fail only because the bus was created for it.
+  const firstReady = new Promise<void>((resolve) => commands.once("ready", () => resolve()));
+  const client = async () => {
+    if (commands.status !== "ready") await Promise.race([firstReady, delay(options.connectTimeout)]);
+    return commands;
+  };
   const listeners = new Listeners();
   const delivered = new Map<string, number>();
   // Per batch this process listens to: settles once Redis confirmed the subscription.
@@ -194,7 +207,7 @@ export function redisBus(url: string, prefix: string): TrackingBus {
 
   /** The kept updates from `from` (a stream range start: "(42-0" after 42, "-" all), oldest first. */
   const kept = async (tokenId: string, from: string): Promise<LiveUpdate[]> => {
-    const entries = (await commands.xrange(keys(tokenId).stream, from, "+", "COUNT", KEPT_UPDATES)) as [
+    const entries = (await (await client()).xrange(keys(tokenId).stream, from, "+", "COUNT", KEPT_UPDATES)) as [
       string,
       string[],
     ][];
@@ -207,7 +220,7 @@ export function redisBus(url: string, prefix: string): TrackingBus {
     if (first && first.offset > offset + 1) return null;
     if (first) return updates;
     // Nothing after it: up to date, or an offset from before the keys expired or Redis lost them.
-    return Number((await commands.get(keys(tokenId).offset)) ?? 0) === offset ? [] : null;
+    return Number((await (await client()).get(keys(tokenId).offset)) ?? 0) === offset ? [] : null;
   };
 
   subscriber.on("message", (channel: string, message: string) => {
@@ -252,7 +265,7 @@ export function redisBus(url: string, prefix: string): TrackingBus {
       const names = keys(tokenId);
       const at = Date.now();
       const data = toData(fix, at);
-      const offset = await commands.eval(
+      const offset = await (await client()).eval(
         PUBLISH,
         3,
         names.offset,
@@ -268,8 +281,15 @@ export function redisBus(url: string, prefix: string): TrackingBus {
     },
     since,
     async latest(tokenId) {
-      const value = await commands.get(keys(tokenId).latest);
+      const value = await (await client()).get(keys(tokenId).latest);
       return value ? parseMessage(value) : null;
+    },
+    async journey(tokenId) {
+      const entries = (await (await client()).xrevrange(keys(tokenId).stream, "+", "-", "COUNT", KEPT_UPDATES)) as [
+        string,
+        string[],
+      ][];
+      return entries.map(([, fields]) => parseMessage(fields[1] ?? "")).reverse();
     },
     subscribe(tokenId, listener) {
       const channel = keys(tokenId).channel;
@@ -290,11 +310,11 @@ export function redisBus(url: string, prefix: string): TrackingBus {
       };
     },
     async lastFix(address) {
-      const value = await commands.get(`${prefix}live:fix:${address}`);
+      const value = await (await client()).get(`${prefix}live:fix:${address}`);
       return value ? parseFix(value) : null;
     },
     async setLastFix(address, fix) {
-      await commands.set(`${prefix}live:fix:${address}`, toData(fix, Date.now()), "EX", KEEP_SECONDS);
+      await (await client()).set(`${prefix}live:fix:${address}`, toData(fix, Date.now()), "EX", KEEP_SECONDS);
     },
     async close() {
       commands.disconnect();

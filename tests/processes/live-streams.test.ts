@@ -211,6 +211,24 @@ describe("live streams on several instances", () => {
     for (const stream of watchers) stream.close();
   });
 
+  it("shows a consumer where a shipment is, to about 10 km and never near its farm", async () => {
+    const shipment = shipments[1] as Shipment;
+    // The seeded farms are at 52.0, 4.2: the first fix is at the farm gate.
+    for (const [lat, lng] of [
+      [52.0004, 4.2003],
+      [52.51, 4.91],
+      [52.53, 4.94],
+    ] as const) {
+      await bus.publish(String(shipment.tokenId), { lat, lng, accuracy: 5, time: new Date() });
+    }
+    const page = await fetch(`${b.baseUrl}/verify/${shipment.tokenId}`);
+    expect(page.status).toBe(200);
+    const html = (await page.text()).replaceAll("<!-- -->", "");
+    expect(html).toContain("On its way");
+    expect(html).toMatch(/Last reported near 52\.5, 4\.9 at/);
+    expect(html).not.toMatch(/52\.000|4\.200|52\.51|4\.91|52\.53|4\.94|near 52, 4\.2/);
+  });
+
   it("keeps an idle stream open for a minute with a heartbeat every 15 s", async () => {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, idleOpenedAt + 61_000 - Date.now())));
     let ended = false;
