@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { ClientCommand, ClientMessage, ClientReport, Target } from "@/bench/live-client";
+import { start, waitReady } from "@/bench/processes";
 import { appendResults, type Check, checks, machine } from "@/bench/report";
 import { seedShipments } from "@/bench/seed";
 import { startLocalChain } from "@/deploy/local/chain";
@@ -15,6 +16,7 @@ import { startRedisServer } from "@/deploy/local/redis-server";
 import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
 import { redisBus } from "@/lib/tracking/bus";
 import { SLOT_LEASE_MS } from "@/lib/tracking/stream-slots";
+import { freePorts } from "@/scripts/free-port.mjs";
 
 /**
  * Issue 13's benchmark: live positions to many SSE watchers held by several web instances on one Redis, driven by
@@ -195,6 +197,7 @@ function serverPercentile(before: Map<string, number>, after: Map<string, number
 
 type RunResult = {
   run: number;
+  server: "ours" | "limit";
   opened: number;
   rampSeconds: number;
   deliveries: number;
@@ -223,6 +226,7 @@ type RunResult = {
 
 async function oneRun(
   run: number,
+  server: RunResult["server"],
   servers: ServerProcess[],
   targets: Target[][],
   bus: ReturnType<typeof redisBus>,
@@ -309,6 +313,7 @@ async function oneRun(
     const deliveries = total((report) => report.deliveries);
     return {
       run,
+      server,
       opened: ok,
       rampSeconds,
       deliveries,
@@ -345,21 +350,39 @@ async function oneRun(
   }
 }
 
+/** As many limit servers as instances, each taking the streams one instance took. */
+async function startLimits(redisUrl: string): Promise<ServerProcess[]> {
+  const ports = (await freePorts(SERVERS)) as number[];
+  return Promise.all(
+    ports.map(async (port, index) => {
+      const child = start(`limit-${index}`, process.execPath, ["--import", "tsx", "bench/live-limit-server.ts"], {
+        env: { PORT: String(port), REDIS_URL: redisUrl, LIMIT_PREFIX: PREFIX },
+        logDir,
+      });
+      const baseUrl = `http://127.0.0.1:${port}`;
+      await waitReady(child, `${baseUrl}/api/metrics`, 30_000, (status) => status === 200);
+      return { child, baseUrl, port };
+    }),
+  );
+}
+
 const number = (value: number, digits = 0) =>
   value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function runTable(results: RunResult[]): string {
   return [
-    "| run | streams open | ramp s | deliveries | deliveries/s | P50 ms | P99 ms | P99.9 ms | max ms | server P99 | server P99.9 | skipped | repeated | lost | silent | disconnects | slow closed | heap/conn | RSS/conn | client loop p99 / max ms | publisher loop max ms | server loop p99 ms |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| run | server | streams open | ramp s | deliveries | deliveries/s | P50 ms | P99 ms | P99.9 ms | max ms | server P99 | server P99.9 | skipped | repeated | lost | silent | disconnects | slow closed | heap/conn | RSS/conn | client loop p99 / max ms | publisher loop max ms | server loop p99 ms |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.run} | ${number(r.opened)} | ${number(r.rampSeconds, 1)} | ${number(r.deliveries)} | ${number(r.perSecond)} | ${r.p50} | ${r.p99} | ${r.p999} | ${r.max} | ${r.serverP99} | ${r.serverP999} | ${r.skipped} | ${r.repeated} | ${r.lost} | ${r.silent} | ${r.disconnects} | ${r.slowClosed} | ${number(r.heapPerConnection / 1024, 1)} KB | ${number(r.rssPerConnection / 1024, 1)} KB | ${number(r.clientLoopP99, 1)} / ${number(r.clientLoopMax, 1)} | ${number(r.publisherLoopMax, 1)} | ${number(r.serverLoopP99, 1)} |`,
+        `| ${r.run} | ${r.server} | ${number(r.opened)} | ${number(r.rampSeconds, 1)} | ${number(r.deliveries)} | ${number(r.perSecond)} | ${r.p50} | ${r.p99} | ${r.p999} | ${r.max} | ${r.serverP99} | ${r.serverP999} | ${r.skipped} | ${r.repeated} | ${r.lost} | ${r.silent} | ${r.disconnects} | ${r.slowClosed} | ${number(r.heapPerConnection / 1024, 1)} KB | ${number(r.rssPerConnection / 1024, 1)} KB | ${number(r.clientLoopP99, 1)} / ${number(r.clientLoopMax, 1)} | ${number(r.publisherLoopMax, 1)} | ${number(r.serverLoopP99, 1)} |`,
     ),
   ].join("\n");
 }
 
-function targetChecks(results: RunResult[]): Check[] {
+function targetChecks(all: RunResult[]): Check[] {
+  const results = all.filter((r) => r.server === "ours");
+  const limit = all.find((r) => r.server === "limit");
   const worst = (pick: (r: RunResult) => number) => Math.max(...results.map(pick));
   return [
     {
@@ -395,6 +418,13 @@ function targetChecks(results: RunResult[]): Check[] {
         1,
       )} ms)`,
       pass: worst((r) => r.clientLoopMax) < 25,
+    },
+    {
+      target: "beside the limit (bare node:http fan-out of the same Redis messages, same load, same machine)",
+      measured: limit
+        ? `ours worst p99 / P99.9 ${worst((r) => r.p99)} / ${worst((r) => r.p999)} ms; limit ${limit.p99} / ${limit.p999} ms (its clients' loop max ${number(limit.clientLoopMax, 1)} ms)`
+        : "not run",
+      pass: null,
     },
   ];
 }
@@ -454,9 +484,15 @@ async function main(): Promise<void> {
   }
 
   const results: RunResult[] = [];
-  for (let run = 1; run <= RUNS; run += 1) results.push(await oneRun(run, servers, targets, bus, tokenIds));
+  for (let run = 1; run <= RUNS; run += 1) results.push(await oneRun(run, "ours", servers, targets, bus, tokenIds));
+  for (const server of servers) await server.child.stop();
+  const limits = await startLimits(redis.url);
+  for (const limit of limits) stops.push(() => limit.child.stop());
+  const byPort = new Map(servers.map((server, at) => [server.port, (limits[at] as ServerProcess).port]));
+  const limitTargets = targets.map((list) => list.map((target) => ({ ...target, port: byPort.get(target.port) ?? 0 })));
+  results.push(await oneRun(RUNS + 1, "limit", limits, limitTargets, bus, tokenIds));
 
-  const setup = `${number(SHIPMENTS)} in-transit shipments x ${WATCHERS} watchers (the owner's session: the per-user limit of 10 holds) = ${number(CONNECTIONS)} SSE streams on ${SERVERS} ROLE=web instances, one Redis and one PostgreSQL of the bench's own; ${CLIENTS} client processes (bench/live-client.ts), each on its own source address 127.0.0.2-${CLIENTS + 1}; each shipment updated every ${UPDATE_SECONDS} s from this process (${number(SHIPMENTS / UPDATE_SECONDS)} publishes/s, ${number((SHIPMENTS * WATCHERS) / UPDATE_SECONDS)} deliveries/s), spread evenly; ${WARM_SECONDS} s after the ramp, then ${SECONDS} s measured; lag = a watcher's arrival time - the publish time in the update, same clock, ms resolution`;
+  const setup = `${number(SHIPMENTS)} in-transit shipments x ${WATCHERS} watchers (the owner's session: the per-user limit of 10 holds) = ${number(CONNECTIONS)} SSE streams on ${SERVERS} ROLE=web instances, one Redis and one PostgreSQL of the bench's own; ${CLIENTS} client processes (bench/live-client.ts), each on its own source address 127.0.0.2-${CLIENTS + 1}; each shipment updated every ${UPDATE_SECONDS} s from this process (${number(SHIPMENTS / UPDATE_SECONDS)} publishes/s, ${number((SHIPMENTS * WATCHERS) / UPDATE_SECONDS)} deliveries/s), spread evenly; ${WARM_SECONDS} s after the ramp, then ${SECONDS} s measured; lag = a watcher's arrival time - the publish time in the update, same clock, ms resolution; then one run of the same load against the limit (bench/live-limit-server.ts, bare node:http, one process per instance)`;
   const section = [
     `## Live tracking (${command}), ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
     "",
