@@ -205,14 +205,10 @@ export function redisBus(url: string, prefix: string): TrackingBus {
     listeners.deliver(tokenId, update);
   };
 
+  const updatesOf = (entries: [string, string[]][]) => entries.map(([, fields]) => parseMessage(fields[1] ?? ""));
   /** The kept updates from `from` (a stream range start: "(42-0" after 42, "-" all), oldest first. */
-  const kept = async (tokenId: string, from: string): Promise<LiveUpdate[]> => {
-    const entries = (await (await client()).xrange(keys(tokenId).stream, from, "+", "COUNT", KEPT_UPDATES)) as [
-      string,
-      string[],
-    ][];
-    return entries.map(([, fields]) => parseMessage(fields[1] ?? ""));
-  };
+  const kept = async (tokenId: string, from: string): Promise<LiveUpdate[]> =>
+    updatesOf(await (await client()).xrange(keys(tokenId).stream, from, "+", "COUNT", KEPT_UPDATES));
 
   const since = async (tokenId: string, offset: number): Promise<Missed> => {
     const updates = await kept(tokenId, `(${offset}-0`);
@@ -285,11 +281,9 @@ export function redisBus(url: string, prefix: string): TrackingBus {
       return value ? parseMessage(value) : null;
     },
     async journey(tokenId) {
-      const entries = (await (await client()).xrevrange(keys(tokenId).stream, "+", "-", "COUNT", KEPT_UPDATES)) as [
-        string,
-        string[],
-      ][];
-      return entries.map(([, fields]) => parseMessage(fields[1] ?? "")).reverse();
+      return updatesOf(
+        await (await client()).xrevrange(keys(tokenId).stream, "+", "-", "COUNT", KEPT_UPDATES),
+      ).reverse();
     },
     subscribe(tokenId, listener) {
       const channel = keys(tokenId).channel;

@@ -2,7 +2,7 @@ import { db } from "@/lib/db/client";
 import type { UserDto } from "@/lib/users/sign-in-user";
 
 /** Who may watch a batch move besides admins: its owner, the transporter carrying it, buyers with an accepted offer. */
-export type WatchRights = { owner: string; custodian: string | null; buyers: ReadonlySet<string> };
+type WatchRights = { owner: string; custodian: string | null; buyers: ReadonlySet<string> };
 
 const RIGHTS = {
   tokenId: true,
@@ -24,7 +24,7 @@ function toRights(batch: {
 }
 
 /** Whether the rights let `address` watch, admins aside. */
-export function named(rights: WatchRights, address: string): boolean {
+function named(rights: WatchRights, address: string): boolean {
   return rights.owner === address || rights.custodian === address || rights.buyers.has(address);
 }
 
