@@ -5,7 +5,15 @@ const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   deploymentId: env.DEPLOYMENT_ID,
-  serverExternalPackages: ["pino", "@electric-sql/pglite", "@electric-sql/pglite-socket"],
+  serverExternalPackages: [
+    "pino",
+    "@electric-sql/pglite",
+    "@electric-sql/pglite-socket",
+    "@tus/file-store",
+    "@tus/s3-store",
+    "@aws-sdk/client-s3",
+    "file-type",
+  ],
   env: { NEXT_PUBLIC_BASE_URL: env.PUBLIC_BASE_URL },
 };
 

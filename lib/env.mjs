@@ -68,6 +68,19 @@ const schema = z.object({
   LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(10),
   LIVE_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).default(200),
   LIVE_RECHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  // Photos and certificates: what a farm may store in all, how long an unfinished upload waits for its farmer.
+  UPLOAD_QUOTA_MB: z.coerce.number().int().min(1).default(500),
+  UPLOAD_EXPIRY_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  ATTACHMENT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  // An S3-compatible object store for uploads and stored files; without S3_BUCKET, files live under DATA_DIR.
+  S3_BUCKET: z.string().trim().min(3).max(63).optional(),
+  S3_ENDPOINT: optionalUrl,
+  S3_REGION: z.string().trim().min(1).default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: flag.default(false),
+  // clamd's TCP socket (tcp://host:3310): every file is scanned before it is ready. Unset: marked "not scanned".
+  CLAMD_URL: optionalUrl,
   METRICS_TOKEN: z.string().min(16).optional(),
   SESSION_SECRET: z.string().min(32).optional(),
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(60),
@@ -119,6 +132,11 @@ const checked = schema.superRefine((value, context) => {
     for (const name of /** @type {const} */ (["DATABASE_URL", "REDIS_URL", "CHAIN_RPC_URL"])) {
       if (!value[name])
         context.addIssue({ code: "custom", path: [name], message: `is required with ROLE=${value.ROLE}` });
+    }
+  }
+  if (value.S3_BUCKET) {
+    for (const name of /** @type {const} */ (["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"])) {
+      if (!value[name]) context.addIssue({ code: "custom", path: [name], message: "is required with S3_BUCKET" });
     }
   }
   if (!value.CHAIN_RPC_URL) return;
@@ -178,6 +196,19 @@ export function parseEnv(source) {
           confirmations: parsed.CHAIN_CONFIRMATIONS ?? 2,
           relayerKey: undefined,
         },
+    storage: parsed.S3_BUCKET
+      ? {
+          kind: /** @type {const} */ ("s3"),
+          bucket: parsed.S3_BUCKET,
+          endpoint: parsed.S3_ENDPOINT,
+          region: parsed.S3_REGION,
+          forcePathStyle: parsed.S3_FORCE_PATH_STYLE,
+          credentials: {
+            accessKeyId: /** @type {string} */ (parsed.S3_ACCESS_KEY_ID),
+            secretAccessKey: /** @type {string} */ (parsed.S3_SECRET_ACCESS_KEY),
+          },
+        }
+      : { kind: /** @type {const} */ ("disk"), dir: path.join(dataDir, "files") },
     database: {
       embedded,
       url: primaryUrl,

@@ -10,7 +10,8 @@ const CONTEXT = [
 type Step = { type: "ObjectEvent" | "TransactionEvent"; action: "ADD" | "OBSERVE" | "DELETE"; bizStep: string };
 
 // CBV 2.0 mapping from ../shared/STANDARDS.md (there is no "harvesting" bizStep: commissioning covers it).
-const STEPS: Record<BatchAction | "create", Step> = {
+// A certificate attached to a batch is observed in an inspecting step that carries its certificationInfo.
+const STEPS: Record<BatchAction | "create" | "certify", Step> = {
   create: { type: "ObjectEvent", action: "ADD", bizStep: "commissioning" },
   ship: { type: "ObjectEvent", action: "OBSERVE", bizStep: "shipping" },
   receive: { type: "ObjectEvent", action: "OBSERVE", bizStep: "receiving" },
@@ -18,6 +19,7 @@ const STEPS: Record<BatchAction | "create", Step> = {
   consume: { type: "ObjectEvent", action: "DELETE", bizStep: "decommissioning" },
   recall: { type: "ObjectEvent", action: "OBSERVE", bizStep: "holding" },
   inspect: { type: "ObjectEvent", action: "OBSERVE", bizStep: "inspecting" },
+  certify: { type: "ObjectEvent", action: "OBSERVE", bizStep: "inspecting" },
 };
 
 export function batchEpc(tokenId: number | bigint): string {
@@ -25,7 +27,7 @@ export function batchEpc(tokenId: number | bigint): string {
 }
 
 export type EpcisInput = {
-  kind: BatchAction | "create";
+  kind: BatchAction | "create" | "certify";
   tokenId: number | bigint;
   disposition: string;
   eventTime: Date;

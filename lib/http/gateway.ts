@@ -11,6 +11,7 @@ import { servePage } from "@/lib/http/page-lane";
 import { READY_PATH, serveReady } from "@/lib/http/ready-lane";
 import { isSearch, SEARCH_PATH, serveSearch } from "@/lib/http/search-lane";
 import { securityHeaders, setRequestHeader } from "@/lib/http/security-headers";
+import { isUpload, serveUpload } from "@/lib/http/upload-lane";
 import { answerCachedVerification, plainVerificationId, serveVerification } from "@/lib/http/verification-lane";
 import { metrics } from "@/lib/metrics/metrics";
 import { routeLabel } from "@/lib/metrics/route-label";
@@ -102,6 +103,7 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
       }
     }
     if (liveId !== undefined) return serveLive(request, response, liveId, clientAddress(request), sendError);
+    if (isUpload(pathname)) return serveUpload(request, response, pathname);
     if (await serveVerification(request, response, url)) return;
     if (isSearch(request, url)) return serveSearch(request, response);
     if (await serveCspReport(request, response, url)) return;

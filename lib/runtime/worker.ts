@@ -1,4 +1,6 @@
 import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
+import { expireUploads } from "@/lib/attachments/expire-uploads";
+import { startAttachmentProcessing } from "@/lib/attachments/process-attachments";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import { startChain } from "@/lib/chain/start-chain";
 import { db } from "@/lib/db/client";
@@ -14,6 +16,7 @@ async function maintenance(): Promise<void> {
   try {
     await refreshAnalytics();
     await purgeExpiredIdempotencyKeys();
+    await expireUploads();
   } catch (error) {
     log.warn({ err: error }, "scheduled maintenance failed");
   }
@@ -21,7 +24,7 @@ async function maintenance(): Promise<void> {
 
 export type Worker = { stop(): Promise<void> };
 
-/** The chain (relayer, indexer, and the embedded node when there is one) and the maintenance timer. */
+/** The chain (relayer, indexer, and the embedded node when there is one), file processing and the maintenance timer. */
 async function startSingletons(): Promise<Worker> {
   const chain = await startChain({
     db,
@@ -32,11 +35,13 @@ async function startSingletons(): Promise<Worker> {
     dumpSeconds: env.EMBEDDED_CHAIN_DUMP_SECONDS,
     onTokensChanged: (tokenIds) => onBatchChanged(...tokenIds),
   });
+  const attachments = startAttachmentProcessing();
   const timer = setInterval(maintenance, env.ANALYTICS_REFRESH_SECONDS * 1000);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
+      await attachments.stop();
       await chain.stop();
     },
   };

@@ -1,0 +1,220 @@
+import "server-only";
+import { PDFDocument } from "pdf-lib";
+import sharp from "sharp";
+import { fileUrl } from "@/lib/attachments/attachment-dto";
+import { uploads } from "@/lib/attachments/receive-upload";
+import { MAX_IMAGE_PIXELS, MAX_PDF_PAGES, PHOTO_EDGE, THUMB_EDGE } from "@/lib/attachments/schema";
+import { contentStore, readUpload, uploadStore } from "@/lib/attachments/stores";
+import { InfectedFileError, scanForViruses } from "@/lib/attachments/virus-scan";
+import { onBatchChanged } from "@/lib/batches/on-batch-changed";
+import { db } from "@/lib/db/client";
+import { env } from "@/lib/env.mjs";
+import { buildEpcisEvent } from "@/lib/epcis/event";
+import type { Attachment } from "@/lib/generated/prisma/client";
+import { log } from "@/lib/log";
+
+const POLL_MS = 1_000;
+const MAX_ATTEMPTS = 5;
+// A claimed file not finished by then (its worker died) is claimed again.
+const CLAIM_SECONDS = 300;
+
+// Decoded images are not kept between files: memory stays bounded by the files in progress.
+sharp.cache(false);
+
+/** A file that can never be made ready, with the reason the farmer is shown. */
+class Refused extends Error {}
+
+type Processed = {
+  sha256: string;
+  mediaType: string;
+  storedSize: number;
+  thumbSha256?: string;
+  width?: number;
+  height?: number;
+  pages?: number;
+};
+
+// Upright, at most PHOTO_EDGE on its long edge, and nothing but pixels: sharp writes no EXIF, XMP or GPS unless asked,
+// and a re-encode drops whatever trailed the image (an HTML or ZIP tail of a polyglot).
+async function processPhoto(bytes: Buffer): Promise<Processed> {
+  const meta = await sharp(bytes)
+    .metadata()
+    .catch(() => {
+      throw new Refused("The image cannot be read.");
+    });
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > MAX_IMAGE_PIXELS) {
+    throw new Refused(
+      `The image is ${meta.width} x ${meta.height} pixels; at most ${MAX_IMAGE_PIXELS / 1e6} megapixels are accepted.`,
+    );
+  }
+  const full = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
+    .rotate()
+    .resize(PHOTO_EDGE, PHOTO_EDGE, { fit: "inside", withoutEnlargement: true })
+    .flatten({ background: "#ffffff" })
+    .jpeg({ quality: 82, mozjpeg: true })
+    .toBuffer({ resolveWithObject: true })
+    .catch((error: Error) => {
+      throw new Refused(`The image cannot be read (${error.message}).`);
+    });
+  const thumb = await sharp(full.data)
+    .resize(THUMB_EDGE, THUMB_EDGE, { fit: "inside", withoutEnlargement: true })
+    .webp({ quality: 70 })
+    .toBuffer();
+  return {
+    sha256: await contentStore.put(full.data),
+    thumbSha256: await contentStore.put(thumb),
+    mediaType: "image/jpeg",
+    storedSize: full.data.length,
+    width: full.info.width,
+    height: full.info.height,
+  };
+}
+
+// The issuer's file is what is hashed and kept: it is only read, never rewritten.
+async function processCertificate(bytes: Buffer): Promise<Processed> {
+  const pages = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false })
+    .then((pdf) => pdf.getPageCount())
+    .catch(() => {
+      throw new Refused("The PDF is damaged or not a PDF document.");
+    });
+  if (pages < 1) throw new Refused("The PDF has no pages.");
+  if (pages > MAX_PDF_PAGES) throw new Refused(`The PDF has ${pages} pages; at most ${MAX_PDF_PAGES} are accepted.`);
+  return { sha256: await contentStore.put(bytes), mediaType: "application/pdf", storedSize: bytes.length, pages };
+}
+
+async function markReady(row: Attachment, processed: Processed, virusScan: string): Promise<void> {
+  const readyAt = new Date();
+  await db.$transaction(async (tx) => {
+    const changed = await tx.attachment.updateMany({
+      where: { id: row.id, status: "received" },
+      data: { status: "ready", readyAt, virusScan, reason: null, ...processed },
+    });
+    if (changed.count !== 1 || row.kind !== "certificate") return;
+    const batch = await tx.cropBatch.findUniqueOrThrow({
+      where: { tokenId: row.tokenId },
+      select: { currentState: true },
+    });
+    const url = new URL(fileUrl(processed.sha256, processed.mediaType), env.PUBLIC_BASE_URL).href;
+    const eventTime = row.receivedAt ?? readyAt;
+    const event = buildEpcisEvent({
+      kind: "certify",
+      tokenId: row.tokenId,
+      disposition: "conformant",
+      eventTime,
+      timeZoneOffset: "+00:00",
+      actor: row.ownerAddress,
+      extensions: {
+        certificationInfo: url,
+        "gl:certificate": {
+          attachmentId: row.id,
+          issuer: row.certIssuer,
+          number: row.certNumber,
+          scope: row.certScope,
+          validFrom: row.validFrom?.toISOString().slice(0, 10),
+          validUntil: row.validUntil?.toISOString().slice(0, 10),
+          mediaType: processed.mediaType,
+          size: processed.storedSize,
+          sha256: processed.sha256,
+        },
+      },
+    });
+    await tx.batchEvent.create({
+      data: {
+        tokenId: row.tokenId,
+        eventId: event.eventId,
+        eventType: event.eventType,
+        action: event.action,
+        bizStep: event.bizStep,
+        disposition: "conformant",
+        eventTime,
+        eventTimeZoneOffset: "+00:00",
+        actorAddress: row.ownerAddress,
+        fromState: batch.currentState,
+        toState: batch.currentState,
+        payload: event.document as object,
+        eventHash: event.eventHash,
+      },
+    });
+    await tx.attachment.update({ where: { id: row.id }, data: { eventId: event.eventId } });
+  });
+  await onBatchChanged(row.tokenId);
+}
+
+async function processOne(row: Attachment): Promise<void> {
+  try {
+    const bytes = await readUpload(row.id);
+    if (bytes.length !== row.declaredSize) throw new Error(`upload holds ${bytes.length} of ${row.declaredSize} bytes`);
+    const virusScan = await scanForViruses(bytes, env.CLAMD_URL);
+    const processed = row.kind === "photo" ? await processPhoto(bytes) : await processCertificate(bytes);
+    await markReady(row, processed, virusScan);
+  } catch (error) {
+    if (!(error instanceof Refused || error instanceof InfectedFileError) && row.attempts < MAX_ATTEMPTS) {
+      log.warn({ err: error, attachment: row.id, attempt: row.attempts }, "attachment processing failed; will retry");
+      await db.attachment.update({
+        where: { id: row.id },
+        data: { nextAttemptAt: new Date(Date.now() + 2 ** row.attempts * 1000) },
+      });
+      return;
+    }
+    const reason =
+      error instanceof Error && !(error instanceof Refused || error instanceof InfectedFileError)
+        ? "The file could not be processed."
+        : (error as Error).message;
+    await db.attachment.updateMany({ where: { id: row.id, status: "received" }, data: { status: "rejected", reason } });
+  }
+  await uploadStore.remove(row.id).catch(() => undefined);
+}
+
+/** Takes up to `count` received files no other worker holds, for CLAIM_SECONDS. */
+async function claim(count: number): Promise<Attachment[]> {
+  const ids = await db.$queryRaw<{ id: string }[]>`
+    UPDATE attachments SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ${CLAIM_SECONDS})
+     WHERE id IN (SELECT id FROM attachments
+                   WHERE status = 'received' AND next_attempt_at <= now()
+                   ORDER BY next_attempt_at LIMIT ${count} FOR UPDATE SKIP LOCKED)
+     RETURNING id`;
+  if (ids.length === 0) return [];
+  return db.attachment.findMany({ where: { id: { in: ids.map((row) => row.id) } } });
+}
+
+export type AttachmentProcessing = { stop(): Promise<void> };
+
+/** The worker's job queue: received files are sniffed, scanned, re-encoded or checked, stored and made ready. */
+export function startAttachmentProcessing(concurrency = env.ATTACHMENT_CONCURRENCY): AttachmentProcessing {
+  const active = new Set<Promise<void>>();
+  let claiming = false;
+  let stopped = false;
+  const pump = async () => {
+    if (claiming || stopped || active.size >= concurrency) return;
+    claiming = true;
+    try {
+      for (const row of await claim(concurrency - active.size)) {
+        const job = processOne(row)
+          .catch((error) => log.error({ err: error, attachment: row.id }, "attachment processing failed"))
+          .finally(() => {
+            active.delete(job);
+            void pump();
+          });
+        active.add(job);
+      }
+    } catch (error) {
+      log.warn({ err: error }, "claiming attachments failed");
+    } finally {
+      claiming = false;
+    }
+  };
+  const wake = () => void pump();
+  uploads.on("received", wake);
+  const timer = setInterval(wake, POLL_MS);
+  timer.unref();
+  void pump();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      uploads.off("received", wake);
+      await Promise.all(active);
+    },
+  };
+}

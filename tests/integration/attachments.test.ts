@@ -1,0 +1,297 @@
+import { randomUUID } from "node:crypto";
+import { readdir, stat } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GET as getAttachment } from "@/app/api/attachments/[id]/route";
+import { POST as declare, GET as listAttachments } from "@/app/api/crop-batches/[tokenId]/attachments/route";
+import { POST as createBatch } from "@/app/api/crop-batches/route";
+import type { AttachmentDto } from "@/lib/attachments/attachment-dto";
+import { type AttachmentProcessing, startAttachmentProcessing } from "@/lib/attachments/process-attachments";
+import { db } from "@/lib/db/client";
+import { env } from "@/lib/env.mjs";
+import { createGateway } from "@/lib/http/gateway";
+import { call, farmOf, newBatch, type TestUser, userWithRole } from "@/tests/support/api";
+import {
+  brokenPdf,
+  certificatePdf,
+  HTML_TAIL,
+  pngBomb,
+  polyglotJpeg,
+  sidewaysPhotoWithGps,
+} from "@/tests/support/files";
+import { tusUpload } from "@/tests/support/tus";
+import { until } from "@/tests/support/until";
+
+const CERTIFICATE = {
+  issuer: "Skal Biocontrole",
+  number: "NL-BIO-01-12345",
+  scope: "Organic production of vegetables",
+  validFrom: "2026-01-01",
+  validUntil: "2027-12-31",
+};
+
+describe("attachments: declared, uploaded with tus, processed off the request path", () => {
+  let server: http.Server;
+  let base: string;
+  let processing: AttachmentProcessing;
+  let farmer: TestUser;
+  let tokenId: number;
+
+  beforeAll(async () => {
+    server = http.createServer(createGateway(async (_request, response) => void response.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    processing = startAttachmentProcessing();
+    farmer = await userWithRole("farmer");
+    tokenId = await batchOf(farmer);
+  });
+
+  afterAll(async () => {
+    await processing.stop();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function batchOf(owner: TestUser): Promise<number> {
+    const farm = await farmOf(owner.address);
+    const created = await call(createBatch, {}, { method: "POST", body: newBatch(farm.id), cookie: owner.cookie });
+    expect(created.status).toBe(201);
+    return created.body.tokenId as number;
+  }
+
+  const declareOn = (batch: number, user: TestUser, body: Record<string, unknown>) =>
+    call(declare, { tokenId: String(batch) }, { method: "POST", body, cookie: user.cookie });
+
+  const photo = (bytes: Buffer, type = "image/jpeg") => ({ id: randomUUID(), kind: "photo", type, size: bytes.length });
+  const certificate = (bytes: Buffer) => ({
+    id: randomUUID(),
+    kind: "certificate",
+    type: "application/pdf",
+    size: bytes.length,
+    fileName: "organic.pdf",
+    certificate: CERTIFICATE,
+  });
+
+  async function settled(id: string, user = farmer): Promise<AttachmentDto> {
+    let last: AttachmentDto | undefined;
+    await until(async () => {
+      last = (await call(getAttachment, { id }, { cookie: user.cookie })).body as AttachmentDto;
+      return last.status === "ready" || last.status === "rejected";
+    }, 20_000);
+    return last as AttachmentDto;
+  }
+
+  async function upload(body: { id: string }, bytes: Buffer, user = farmer, batch = tokenId) {
+    const declared = await declareOn(batch, user, body);
+    expect(declared.status).toBe(201);
+    return tusUpload(`${base}/api/uploads`, body.id, bytes, user.cookie);
+  }
+
+  /** Creates the upload with its bytes in the request, and drops the connection when half of them are sent. */
+  async function cutOffHalfWay(id: string, bytes: Buffer): Promise<void> {
+    const request = http.request(`${base}/api/uploads`, {
+      method: "POST",
+      headers: {
+        "tus-resumable": "1.0.0",
+        "upload-length": String(bytes.length),
+        "upload-metadata": `attachmentId ${Buffer.from(id).toString("base64")}`,
+        "content-type": "application/offset+octet-stream",
+        cookie: farmer.cookie,
+      },
+    });
+    request.on("error", () => undefined);
+    const half = Math.floor(bytes.length / 2);
+    request.write(bytes.subarray(0, half));
+    await until(async () => (await stat(path.join(env.dataDir, "uploads", id))).size === half);
+    request.destroy();
+  }
+
+  const storedFiles = async () =>
+    (await readdir(path.join(env.dataDir, "files"), { recursive: true })).filter((name) => /[0-9a-f]{64}$/.test(name));
+
+  it("a sideways JPEG with GPS EXIF is stored upright, without any metadata, at most 2000 px long", async () => {
+    const bytes = await sidewaysPhotoWithGps();
+    expect(await sharp(bytes).metadata()).toMatchObject({ orientation: 6, exif: expect.any(Buffer) });
+    const body = photo(bytes);
+    expect(await upload(body, bytes)).toEqual({ ok: true });
+    const ready = await settled(body.id);
+    expect(ready).toMatchObject({ status: "ready", mediaType: "image/jpeg", width: 800, height: 2000 });
+    const stored = Buffer.from(await (await fetch(`${base}${ready.fileUrl}`)).arrayBuffer());
+    const meta = await sharp(stored).metadata();
+    expect({
+      width: meta.width,
+      height: meta.height,
+      exif: meta.exif,
+      xmp: meta.xmp,
+      orientation: meta.orientation,
+    }).toEqual({ width: 800, height: 2000, exif: undefined, xmp: undefined, orientation: undefined });
+    const thumbnail = await fetch(`${base}${ready.thumbnailUrl}`);
+    expect(thumbnail.headers.get("content-type")).toBe("image/webp");
+    expect((await sharp(Buffer.from(await thumbnail.arrayBuffer())).metadata()).height).toBe(480);
+  });
+
+  it("declaring the same id twice at once, and again after it is ready: one record, one stored file", async () => {
+    const bytes = await sidewaysPhotoWithGps(1000, 700);
+    const body = photo(bytes);
+    const [first, second] = await Promise.all([declareOn(tokenId, farmer, body), declareOn(tokenId, farmer, body)]);
+    expect([first.status, second.status].sort()).toEqual([200, 201]);
+    expect(first.body.uploadUrl).toBe(`/api/uploads/${body.id}`);
+    expect(await tusUpload(`${base}/api/uploads`, body.id, bytes, farmer.cookie)).toEqual({ ok: true });
+    const ready = await settled(body.id);
+    const filesBefore = await storedFiles();
+    const again = await declareOn(tokenId, farmer, body);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: body.id, status: "ready", uploadUrl: null, sha256: ready.sha256 });
+    const reupload = await tusUpload(`${base}/api/uploads`, body.id, bytes, farmer.cookie);
+    expect(reupload).toMatchObject({ ok: false, status: 409, body: { error: { code: "conflict" } } });
+    expect(await db.attachment.count({ where: { id: body.id } })).toBe(1);
+    expect(await storedFiles()).toEqual(filesBefore);
+    const reused = await declareOn(tokenId, farmer, { ...body, size: body.size + 1 });
+    expect(reused).toMatchObject({ status: 422, body: { error: { code: "client_id_reused" } } });
+  });
+
+  it("two farmers upload byte-identical certificates: two records, one stored file, each with its EPCIS event", async () => {
+    const bytes = await certificatePdf(2, `Shared certificate ${randomUUID()}`);
+    const other = await userWithRole("farmer");
+    const otherBatch = await batchOf(other);
+    const mine = certificate(bytes);
+    const theirs = certificate(bytes);
+    const before = await storedFiles();
+    expect(await upload(mine, bytes)).toEqual({ ok: true });
+    expect(await upload(theirs, bytes, other, otherBatch)).toEqual({ ok: true });
+    const [a, b] = [await settled(mine.id), await settled(theirs.id, other)];
+    expect(a).toMatchObject({ status: "ready", pages: 2, sha256: b.sha256, virusScan: "skipped" });
+    expect((await storedFiles()).length - before.length).toBe(1);
+    const file = await fetch(`${base}${a.fileUrl}`);
+    expect(file.headers.get("content-disposition")).toMatch(/^attachment/);
+    expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true);
+    const event = await db.batchEvent.findFirstOrThrow({ where: { tokenId: BigInt(tokenId), bizStep: "inspecting" } });
+    expect(event.payload).toMatchObject({
+      certificationInfo: `${env.PUBLIC_BASE_URL}${a.fileUrl}`,
+      "gl:certificate": { ...CERTIFICATE, sha256: a.sha256, attachmentId: mine.id },
+    });
+    const listed = await call(listAttachments, { tokenId: String(tokenId) });
+    expect(listed.body.map((item: AttachmentDto) => item.id)).toContain(mine.id);
+  });
+
+  it("HTML sent as image/jpeg is refused with a 415 when its bytes arrive, and the attachment says why", async () => {
+    const bytes = Buffer.from(`<!doctype html>${HTML_TAIL}`);
+    const body = photo(bytes);
+    const outcome = await upload(body, bytes);
+    expect(outcome).toMatchObject({ ok: false, status: 415, body: { error: { code: "unsupported_media_type" } } });
+    const row = (await call(getAttachment, { id: body.id }, { cookie: farmer.cookie })).body;
+    expect(row).toMatchObject({ status: "rejected", reason: "The file is not a JPEG, PNG or WebP image." });
+  });
+
+  it("a 16000 x 16000 PNG bomb is rejected fast, with the reason", async () => {
+    const bytes = pngBomb();
+    const body = photo(bytes, "image/png");
+    const started = Date.now();
+    expect(await upload(body, bytes)).toEqual({ ok: true });
+    const rejected = await settled(body.id);
+    expect(rejected.reason).toBe("The image is 16000 x 16000 pixels; at most 48 megapixels are accepted.");
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("a JPEG + HTML + ZIP polyglot is stored as a plain JPEG, without its tail", async () => {
+    const bytes = await polyglotJpeg();
+    const body = photo(bytes);
+    expect(await upload(body, bytes)).toEqual({ ok: true });
+    const ready = await settled(body.id);
+    expect(ready.status).toBe("ready");
+    const stored = Buffer.from(await (await fetch(`${base}${ready.fileUrl}`)).arrayBuffer());
+    expect(stored.includes(Buffer.from("<html"))).toBe(false);
+    expect(stored.includes(Buffer.from("PK"))).toBe(false);
+  });
+
+  it("a broken PDF and one of 51 pages are rejected with a reason", async () => {
+    const broken = brokenPdf();
+    const long = await certificatePdf(51);
+    const brokenBody = certificate(broken);
+    const longBody = certificate(long);
+    expect(await upload(brokenBody, broken)).toEqual({ ok: true });
+    expect(await upload(longBody, long)).toEqual({ ok: true });
+    expect(await settled(brokenBody.id)).toMatchObject({
+      status: "rejected",
+      reason: expect.stringMatching(/^The PDF (is damaged|has no pages)/),
+    });
+    expect(await settled(longBody.id)).toMatchObject({
+      status: "rejected",
+      reason: "The PDF has 51 pages; at most 50 are accepted.",
+    });
+  });
+
+  it("caps are checked when the file is declared, before any byte is stored", async () => {
+    const tooBig = await declareOn(tokenId, farmer, { ...photo(Buffer.alloc(0)), size: 12 * 1024 * 1024 + 1 });
+    expect(tooBig).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
+    expect(tooBig.body.error.message).toBe("This photo is 12.0 MiB; at most 12.0 MiB is accepted.");
+    const gif = await declareOn(tokenId, farmer, { ...photo(Buffer.alloc(10)), type: "image/gif" });
+    expect(gif).toMatchObject({ status: 415, body: { error: { code: "unsupported_media_type" } } });
+    const word = await declareOn(tokenId, farmer, { ...certificate(Buffer.alloc(10)), type: "application/msword" });
+    expect(word.status).toBe(415);
+    const stranger = await userWithRole("farmer");
+    const foreign = await declareOn(tokenId, stranger, photo(Buffer.alloc(10)));
+    expect(foreign).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+  });
+
+  it("a farm over its quota gets a clear 413 quota_exceeded", async () => {
+    const owner = await userWithRole("farmer");
+    const batch = await batchOf(owner);
+    const size = 10 * 1024 * 1024;
+    const results = [];
+    for (let index = 0; index < env.UPLOAD_QUOTA_MB / 10 + 1; index++) {
+      results.push(await declareOn(batch, owner, { ...certificate(Buffer.alloc(0)), size }));
+    }
+    expect(results.slice(0, -1).every((result) => result.status === 201)).toBe(true);
+    expect(results.at(-1)).toMatchObject({ status: 413, body: { error: { code: "quota_exceeded" } } });
+    expect(results.at(-1)?.body.error.message).toMatch(/This farm has 0\.0 MiB of its 500\.0 MiB left for files/);
+  });
+
+  it("nobody but the farmer who declared it may touch its upload", async () => {
+    const bytes = await certificatePdf();
+    const body = certificate(bytes);
+    expect((await declareOn(tokenId, farmer, body)).status).toBe(201);
+    const stranger = await userWithRole("farmer");
+    expect(await tusUpload(`${base}/api/uploads`, body.id, bytes, stranger.cookie)).toMatchObject({
+      ok: false,
+      status: 403,
+      body: { error: { code: "forbidden" } },
+    });
+    expect(await tusUpload(`${base}/api/uploads`, body.id, bytes, "")).toMatchObject({ ok: false, status: 401 });
+    const head = await fetch(`${base}/api/uploads/${body.id}`, {
+      method: "HEAD",
+      headers: { "tus-resumable": "1.0.0", cookie: stranger.cookie },
+    });
+    expect(head.status).toBe(403);
+    expect((await call(getAttachment, { id: body.id }, { cookie: stranger.cookie })).status).toBe(404);
+  });
+
+  it("an upload cut off half way resumes from the server's offset and ends with the same bytes", async () => {
+    const bytes = await certificatePdf(40, `Resumed ${randomUUID()}`);
+    const body = certificate(bytes);
+    expect((await declareOn(tokenId, farmer, body)).status).toBe(201);
+    await cutOffHalfWay(body.id, bytes);
+    const head = await fetch(`${base}/api/uploads/${body.id}`, {
+      method: "HEAD",
+      headers: { "tus-resumable": "1.0.0", cookie: farmer.cookie },
+    });
+    const offset = Number(head.headers.get("upload-offset"));
+    expect(offset).toBeGreaterThan(0);
+    const patch = await fetch(`${base}/api/uploads/${body.id}`, {
+      method: "PATCH",
+      headers: {
+        "tus-resumable": "1.0.0",
+        "upload-offset": String(offset),
+        "content-type": "application/offset+octet-stream",
+        cookie: farmer.cookie,
+      },
+      body: new Uint8Array(bytes.subarray(offset)),
+    });
+    expect(patch.status).toBe(204);
+    const ready = await settled(body.id);
+    const stored = Buffer.from(await (await fetch(`${base}${ready.fileUrl}`)).arrayBuffer());
+    expect(stored.equals(bytes)).toBe(true);
+  });
+});
