@@ -1,8 +1,9 @@
 import "server-only";
 import { ApiError } from "@/lib/api/errors";
 import { type AttachmentDto, toAttachmentDto } from "@/lib/attachments/attachment-dto";
+import { ACCEPTED_TYPES, MAX_BYTES } from "@/lib/attachments/limits";
 import { finishUpload } from "@/lib/attachments/receive-upload";
-import { ACCEPTED_TYPES, type DeclareAttachmentInput, MAX_BYTES } from "@/lib/attachments/schema";
+import type { DeclareAttachmentInput } from "@/lib/attachments/schema";
 import { uploadStore } from "@/lib/attachments/stores";
 import { db } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";

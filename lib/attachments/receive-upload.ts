@@ -2,7 +2,7 @@ import "server-only";
 import { EventEmitter } from "node:events";
 import { fileTypeFromBuffer } from "file-type";
 import { ApiError } from "@/lib/api/errors";
-import { ACCEPTED_TYPES } from "@/lib/attachments/schema";
+import { ACCEPTED_TYPES } from "@/lib/attachments/limits";
 import { readUpload, syncUpload, uploadStore } from "@/lib/attachments/stores";
 import { readSession } from "@/lib/auth/session";
 import { db } from "@/lib/db/client";
