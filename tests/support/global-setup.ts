@@ -5,17 +5,20 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import type { TestProject } from "vitest/node";
+import { type Swift, startSwift } from "@/deploy/local/swift";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/start-embedded-postgres";
 import { migrate } from "@/lib/db/migrate";
 import { assertLocal, createScratchDatabase, type ScratchDatabase } from "@/tests/support/scratch-database";
 
-// TEST_DATABASE_URL / TEST_REDIS_URL pick real servers; without them the suite runs on embedded PGlite and the
-// in-process cache. Either way the env is set here, before any worker imports lib/env.mjs.
+// TEST_DATABASE_URL / TEST_REDIS_URL pick real servers, and files then go to an S3 store (Swift, started here);
+// without them the suite runs on embedded PGlite, the in-process cache and files on disk. Either way the env is set
+// here, before any worker imports lib/env.mjs.
 export default async function setup(_project: TestProject) {
   const dataDir = mkdtempSync(path.join(tmpdir(), "greenledger-test-"));
   const redisPrefix = `gl-test-${randomUUID().slice(0, 8)}:`;
   let scratch: ScratchDatabase | undefined;
   let embedded: EmbeddedPostgres | undefined;
+  let swift: Swift | undefined;
   let url: string;
   let database: Record<string, string>;
 
@@ -23,12 +26,22 @@ export default async function setup(_project: TestProject) {
     assertLocal(process.env.TEST_DATABASE_URL);
     scratch = await createScratchDatabase(process.env.TEST_DATABASE_URL);
     url = scratch.url;
-    database = { DATABASE_URL: url };
+    swift = await startSwift();
+    database = {
+      DATABASE_URL: url,
+      S3_BUCKET: swift.bucket,
+      S3_ENDPOINT: swift.endpoint,
+      S3_REGION: swift.region,
+      S3_ACCESS_KEY_ID: swift.accessKeyId,
+      S3_SECRET_ACCESS_KEY: swift.secretAccessKey,
+      S3_FORCE_PATH_STYLE: "true",
+    };
   } else {
     embedded = await startEmbeddedPostgres({ dataDir: "memory://", port: 0 });
     url = embedded.url;
     database = { EMBEDDED_DB_PORT: String(embedded.port) };
     delete process.env.DATABASE_URL;
+    delete process.env.S3_BUCKET;
   }
   await migrate(url);
   // No chain runs in this suite: its port is one held here that drops every connection, not the default 58545,
@@ -65,6 +78,7 @@ export default async function setup(_project: TestProject) {
     }
     await new Promise((resolve) => noChain.close(resolve));
     await scratch?.drop();
+    await swift?.stop();
     await embedded?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
