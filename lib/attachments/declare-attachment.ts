@@ -4,7 +4,7 @@ import { type AttachmentDto, toAttachmentDto } from "@/lib/attachments/attachmen
 import { ACCEPTED_TYPES, MAX_BYTES } from "@/lib/attachments/limits";
 import { finishUpload } from "@/lib/attachments/receive-upload";
 import type { DeclareAttachmentInput } from "@/lib/attachments/schema";
-import { uploadStore } from "@/lib/attachments/stores";
+import { uploadStore } from "@/lib/attachments/upload-store";
 import { db } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
 import type { Attachment } from "@/lib/generated/prisma/client";

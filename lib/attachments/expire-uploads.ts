@@ -1,5 +1,5 @@
 import "server-only";
-import { uploadStore } from "@/lib/attachments/stores";
+import { uploadStore } from "@/lib/attachments/upload-store";
 import { db } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
 

@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import { fileTypeFromBuffer } from "file-type";
 import { ApiError } from "@/lib/api/errors";
 import { ACCEPTED_TYPES } from "@/lib/attachments/limits";
-import { readUpload, syncUpload, uploadStore } from "@/lib/attachments/stores";
+import { readUpload, syncUpload, uploadStore } from "@/lib/attachments/upload-store";
 import { readSession } from "@/lib/auth/session";
 import { db } from "@/lib/db/client";
 import type { Attachment } from "@/lib/generated/prisma/client";

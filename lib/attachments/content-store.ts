@@ -4,19 +4,9 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from "@aws-sdk/client-s3";
-import { FileStore } from "@tus/file-store";
-import { S3Store } from "@tus/s3-store";
-import type { DataStore } from "@tus/utils";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { type S3Storage, s3Config } from "@/lib/attachments/s3-config";
 import { env } from "@/lib/env.mjs";
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Where a stored file's bytes are read from: its SHA-256 names it, so it never changes once written. */
 export type StoredFile = { size: number; stream(): Promise<Readable> };
@@ -78,19 +68,7 @@ function diskContentStore(dir: string): ContentStore {
   };
 }
 
-function s3Config(storage: Extract<typeof env.storage, { kind: "s3" }>): S3ClientConfig {
-  return {
-    region: storage.region,
-    endpoint: storage.endpoint,
-    forcePathStyle: storage.forcePathStyle,
-    credentials: storage.credentials,
-    // Checksums only where S3 requires them: S3-compatible stores (Swift, Ceph) refuse the newer trailing ones.
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  };
-}
-
-function s3ContentStore(storage: Extract<typeof env.storage, { kind: "s3" }>): ContentStore {
+function s3ContentStore(storage: S3Storage): ContentStore {
   const client = new S3Client(s3Config(storage));
   const key = (sha256: string) => `files/${sha256}`;
   const head = (sha256: string) =>
@@ -122,47 +100,5 @@ function s3ContentStore(storage: Extract<typeof env.storage, { kind: "s3" }>): C
   };
 }
 
-export type UploadStore = DataStore & { read(id: string): Readable | Promise<Readable> };
-
-function createUploadStore(): UploadStore {
-  const expirationPeriodInMilliseconds = env.UPLOAD_EXPIRY_DAYS * DAY_MS;
-  const storage = env.storage;
-  if (storage.kind === "s3") {
-    return new S3Store({
-      // Tags are optional in S3 and missing from several compatible stores; expiry is swept by the worker instead.
-      useTags: false,
-      expirationPeriodInMilliseconds,
-      s3ClientConfig: { ...s3Config(storage), bucket: storage.bucket },
-    });
-  }
-  return new FileStore({ directory: path.join(env.dataDir, "uploads"), expirationPeriodInMilliseconds });
-}
-
-/** Unfinished and finished tus uploads, before the worker has processed them. */
-export const uploadStore: UploadStore = createUploadStore();
-
 export const contentStore: ContentStore =
   env.storage.kind === "s3" ? s3ContentStore(env.storage) : diskContentStore(env.storage.dir);
-
-/** Makes a finished upload's bytes durable before it is called received (a file store's writes are not synced). */
-export async function syncUpload(id: string): Promise<void> {
-  if (!(uploadStore instanceof FileStore)) return;
-  const handle = await open(path.join(uploadStore.directory, id), "r");
-  await handle.sync().finally(() => handle.close());
-}
-
-/** Up to `bytes` of the upload's start, or all of it. */
-export async function readUpload(id: string, bytes = Number.POSITIVE_INFINITY): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stream = await uploadStore.read(id);
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
-    if (size >= bytes) {
-      stream.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks);
-}
