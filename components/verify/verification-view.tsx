@@ -11,7 +11,12 @@ import { getScanStatus } from "@/lib/scans/get-scan-status";
 import { networkPrefix } from "@/lib/scans/network-prefix";
 import { recordScan } from "@/lib/scans/record-scan";
 import { type PublicTrail, publicTrail } from "@/lib/tracking/public-trail";
-import { getVerification, type Verification } from "@/lib/verify/get-verification";
+import {
+  getVerification,
+  type Verification,
+  type VerifiedCertificate,
+  type VerifiedPhoto,
+} from "@/lib/verify/get-verification";
 import styles from "./verification-view.module.css";
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeZone: "UTC" });
@@ -135,6 +140,58 @@ function Proof({ verification }: { verification: Verification }) {
   );
 }
 
+const THUMB_EDGE = 480;
+
+function Certificate({ certificate, today }: { certificate: VerifiedCertificate; today: string }) {
+  const expired = certificate.validUntil < today;
+  return (
+    <li>
+      <strong>{certificate.scope}</strong>
+      <span className={styles.meta}>
+        {certificate.issuer} · No. {certificate.number}
+      </span>
+      <span className={expired ? styles.expired : styles.meta}>
+        {expired ? "Expired: valid " : "Valid "}
+        <time dateTime={certificate.validFrom}>
+          {dateFormat.format(new Date(`${certificate.validFrom}T00:00:00Z`))}
+        </time>
+        {" to "}
+        <time dateTime={certificate.validUntil}>
+          {dateFormat.format(new Date(`${certificate.validUntil}T00:00:00Z`))}
+        </time>
+      </span>
+      <span className={certificate.hashMatches ? styles.hashGood : styles.hashBad}>
+        {certificate.hashMatches
+          ? "File hash matches the recorded hash"
+          : "File hash does not match the recorded hash: this file is not the one that was recorded"}
+      </span>
+      <code className={styles.hash}>{certificate.recordedHash}</code>
+      <a href={certificate.fileUrl} download>
+        Download the certificate (PDF)
+      </a>
+    </li>
+  );
+}
+
+function Photo({ photo, index, of }: { photo: VerifiedPhoto; index: number; of: string }) {
+  const scale = Math.min(1, THUMB_EDGE / Math.max(photo.width ?? THUMB_EDGE, photo.height ?? THUMB_EDGE));
+  return (
+    <li>
+      <a href={photo.url}>
+        {/* biome-ignore lint/performance/noImgElement: the thumbnail was made at upload, and next/image would add client code to a page that has none */}
+        <img
+          src={photo.thumbnailUrl ?? photo.url}
+          alt={`${of}, view ${index + 1}`}
+          width={Math.round((photo.width ?? THUMB_EDGE) * scale)}
+          height={Math.round((photo.height ?? THUMB_EDGE) * scale)}
+          loading="lazy"
+          decoding="async"
+        />
+      </a>
+    </li>
+  );
+}
+
 /** A batch on its way: where it has been, coarsely, and when the carrier last reported. */
 function OnItsWay({ trail }: { trail: PublicTrail | null }) {
   const last = trail?.places.at(-1);
@@ -197,6 +254,7 @@ export async function VerificationView({ tokenId }: { tokenId: number }) {
   const verdict = verdictOf(verification);
   const { batch } = verification;
   const trail = batch.state === IN_TRANSIT ? await publicTrail(tokenId) : undefined;
+  const today = new Date().toISOString().slice(0, 10);
   return (
     <main id="main" tabIndex={-1} className={styles.page}>
       <section className={`${styles.verdict} ${styles[verdict.tone]}`} aria-labelledby="verdict">
@@ -242,6 +300,37 @@ export async function VerificationView({ tokenId }: { tokenId: number }) {
       </section>
 
       {trail !== undefined && <OnItsWay trail={trail} />}
+
+      {verification.certificates.length > 0 && (
+        <section aria-labelledby="certificates">
+          <h2 id="certificates">Certificates</h2>
+          <ul className={styles.certificates}>
+            {verification.certificates.map((certificate) => (
+              <Certificate key={certificate.fileUrl} certificate={certificate} today={today} />
+            ))}
+          </ul>
+          <p className={styles.why}>
+            Each certificate's fingerprint (SHA-256) was recorded in the batch's history when it was attached; the file
+            offered here was fingerprinted again to check it is the same.
+          </p>
+        </section>
+      )}
+
+      {verification.photos.length > 0 && (
+        <section aria-labelledby="photos">
+          <h2 id="photos">Photos</h2>
+          <ul className={styles.photos}>
+            {verification.photos.map((photo, index) => (
+              <Photo
+                key={photo.url}
+                photo={photo}
+                index={index}
+                of={`${capitalize(batch.cropType)} batch #${tokenId}`}
+              />
+            ))}
+          </ul>
+        </section>
+      )}
 
       <section aria-labelledby="journey">
         <h2 id="journey">Journey</h2>

@@ -1,4 +1,6 @@
 import { ApiError } from "@/lib/api/errors";
+import { fileUrl } from "@/lib/attachments/attachment-dto";
+import { contentStore, rehash } from "@/lib/attachments/content-store";
 import { checksum, type TimelineEntry, toTimelineEntry } from "@/lib/batches/batch-dto";
 import { contentHash } from "@/lib/batches/content-hash";
 import { RECALLED, type StateName, stateName } from "@/lib/batches/lifecycle";
@@ -26,6 +28,22 @@ export type ChainProof = {
   onChainState: number | null;
 };
 
+export type VerifiedPhoto = { url: string; thumbnailUrl: string | null; width: number | null; height: number | null };
+
+export type VerifiedCertificate = {
+  issuer: string;
+  number: string;
+  scope: string;
+  validFrom: string;
+  validUntil: string;
+  fileUrl: string;
+  /** The SHA-256 the certificate's EPCIS event recorded. */
+  recordedHash: string | null;
+  /** The SHA-256 of the bytes stored now, read back when this verification was made. */
+  storedHash: string | null;
+  hashMatches: boolean;
+};
+
 export type Verification = {
   tokenId: number;
   isValid: boolean;
@@ -48,6 +66,8 @@ export type Verification = {
     farm: { name: string; region: string; country: string };
   };
   timeline: TimelineEntry[];
+  photos: VerifiedPhoto[];
+  certificates: VerifiedCertificate[];
   proof: {
     algorithm: "sha-256 over RFC 8785 canonical JSON";
     recordHash: string;
@@ -84,7 +104,7 @@ const VERIFICATIONS_SQL = `
          f.name AS farm_name, f.region AS farm_region, f.country AS farm_country,
          t.owner_address AS token_owner, t.state AS token_state, t.content_hash AS token_hash,
          t.mint_tx_hash, t.mint_block::text AS mint_block,
-         coalesce(e.events, '[]') AS events
+         coalesce(e.events, '[]') AS events, coalesce(a.attachments, '[]') AS attachments
     FROM crop_batches b
     CROSS JOIN LATERAL (SELECT name, region, country FROM farms WHERE id = b.origin_farm OFFSET 0) f
     LEFT JOIN chain_tokens t ON t.chain_id = $2 AND t.token_id = b.token_id
@@ -99,6 +119,18 @@ const VERIFICATIONS_SQL = `
         FROM batch_events
        WHERE token_id = b.token_id
     ) e ON true
+    LEFT JOIN LATERAL (
+      SELECT json_agg(json_build_object(
+               'kind', a.kind, 'sha256', a.sha256, 'thumbSha256', a.thumb_sha256, 'mediaType', a.media_type,
+               'width', a.width, 'height', a.height, 'issuer', a.cert_issuer, 'number', a.cert_number,
+               'scope', a.cert_scope, 'validFrom', to_char(a.valid_from, 'YYYY-MM-DD'),
+               'validUntil', to_char(a.valid_until, 'YYYY-MM-DD'),
+               'recordedHash', ev.payload -> 'gl:certificate' ->> 'sha256'
+             ) ORDER BY a.created_at, a.id) AS attachments
+        FROM attachments a
+        LEFT JOIN batch_events ev ON ev.event_id = a.event_id
+       WHERE a.token_id = b.token_id AND a.status = 'ready'
+    ) a ON true
    WHERE b.token_id = ANY($1::bigint[])`;
 
 type EventRow = {
@@ -113,6 +145,21 @@ type EventRow = {
   actorAddress: string;
   eventHash: string;
   reason: unknown;
+};
+
+type AttachmentRow = {
+  kind: "photo" | "certificate";
+  sha256: string;
+  thumbSha256: string | null;
+  mediaType: string;
+  width: number | null;
+  height: number | null;
+  issuer: string | null;
+  number: string | null;
+  scope: string | null;
+  validFrom: string | null;
+  validUntil: string | null;
+  recordedHash: string | null;
 };
 
 type VerificationRow = {
@@ -141,9 +188,30 @@ type VerificationRow = {
   mint_tx_hash: string | null;
   mint_block: string | null;
   events: EventRow[];
+  attachments: AttachmentRow[];
 };
 
-function toVerification(tokenId: number, row: VerificationRow, contract: string | null): Verification {
+function certificateOf(attachment: AttachmentRow, storedHashes: Map<string, string | null>): VerifiedCertificate {
+  const storedHash = storedHashes.get(attachment.sha256) ?? null;
+  return {
+    issuer: attachment.issuer ?? "",
+    number: attachment.number ?? "",
+    scope: attachment.scope ?? "",
+    validFrom: attachment.validFrom ?? "",
+    validUntil: attachment.validUntil ?? "",
+    fileUrl: fileUrl(attachment.sha256, attachment.mediaType),
+    recordedHash: attachment.recordedHash,
+    storedHash,
+    hashMatches: storedHash !== null && storedHash === attachment.recordedHash,
+  };
+}
+
+function toVerification(
+  tokenId: number,
+  row: VerificationRow,
+  contract: string | null,
+  storedHashes: Map<string, string | null>,
+): Verification {
   const computedHash = contentHash({
     clientId: row.client_id,
     cropType: row.crop_type,
@@ -194,6 +262,17 @@ function toVerification(tokenId: number, row: VerificationRow, contract: string 
       farm: { name: row.farm_name, region: row.farm_region, country: row.farm_country },
     },
     timeline: row.events.map((event) => ({ ...toTimelineEntry(event), readPoint: coarsen(event.readPoint) })),
+    photos: row.attachments
+      .filter((attachment) => attachment.kind === "photo")
+      .map((photo) => ({
+        url: fileUrl(photo.sha256, photo.mediaType),
+        thumbnailUrl: photo.thumbSha256 ? fileUrl(photo.thumbSha256, "image/webp") : null,
+        width: photo.width,
+        height: photo.height,
+      })),
+    certificates: row.attachments
+      .filter((attachment) => attachment.kind === "certificate")
+      .map((certificate) => certificateOf(certificate, storedHashes)),
     proof: {
       algorithm: "sha-256 over RFC 8785 canonical JSON",
       recordHash: row.content_hash,
@@ -225,9 +304,20 @@ async function loadVerifications(tokenIds: readonly number[]): Promise<(Verifica
     contractAddress(),
   ]);
   const rows = new Map(result.rows.map((row) => [Number(row.token_id), row]));
+  // Each certificate's bytes are read back and hashed again, so the page says what is stored now, not at upload.
+  const certificates = new Set(
+    result.rows.flatMap((row) =>
+      row.attachments.filter((item) => item.kind === "certificate").map((item) => item.sha256),
+    ),
+  );
+  const storedHashes = new Map(
+    await Promise.all(
+      [...certificates].map(async (sha256) => [sha256, await rehash(contentStore, sha256).catch(() => null)] as const),
+    ),
+  );
   return tokenIds.map((tokenId) => {
     const row = rows.get(tokenId);
-    return row ? toVerification(tokenId, row, contract) : null;
+    return row ? toVerification(tokenId, row, contract, storedHashes) : null;
   });
 }
 

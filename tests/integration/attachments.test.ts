@@ -8,9 +8,11 @@ import { POST as declare, GET as listAttachments } from "@/app/api/crop-batches/
 import { POST as createBatch } from "@/app/api/crop-batches/route";
 import type { AttachmentDto } from "@/lib/attachments/attachment-dto";
 import { type AttachmentProcessing, startAttachmentProcessing } from "@/lib/attachments/process-attachments";
+import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import { db } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
 import { createGateway } from "@/lib/http/gateway";
+import { getVerification } from "@/lib/verify/get-verification";
 import { call, farmOf, newBatch, type TestUser, userWithRole } from "@/tests/support/api";
 import {
   brokenPdf,
@@ -20,7 +22,7 @@ import {
   polyglotJpeg,
   sidewaysPhotoWithGps,
 } from "@/tests/support/files";
-import { storedFiles } from "@/tests/support/stored-files";
+import { storedFiles, tamperWith } from "@/tests/support/stored-files";
 import { tusUpload } from "@/tests/support/tus";
 import { until } from "@/tests/support/until";
 
@@ -287,5 +289,40 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     const ready = await settled(body.id);
     const stored = Buffer.from(await (await fetch(`${base}${ready.fileUrl}`)).arrayBuffer());
     expect(stored.equals(bytes)).toBe(true);
+  });
+
+  it("the verification lists the certificates with their recorded hash checked against the stored bytes, and photos", async () => {
+    const owner = await userWithRole("farmer");
+    const batch = await batchOf(owner);
+    const pdf = await certificatePdf(1, `Verified ${randomUUID()}`);
+    const expiredPdf = await certificatePdf(1, `Expired ${randomUUID()}`);
+    const picture = await sidewaysPhotoWithGps(900, 600);
+    const current = certificate(pdf);
+    const old = {
+      ...certificate(expiredPdf),
+      certificate: { ...CERTIFICATE, validFrom: "2020-01-01", validUntil: "2021-12-31" },
+    };
+    const snapshot = photo(picture);
+    for (const [body, bytes] of [
+      [current, pdf],
+      [old, expiredPdf],
+      [snapshot, picture],
+    ] as const) {
+      expect(await upload(body, bytes, owner, batch)).toEqual({ ok: true });
+      expect((await settled(body.id, owner)).status).toBe("ready");
+    }
+    const verification = await getVerification(batch);
+    expect(verification.certificates).toEqual([
+      expect.objectContaining({ ...CERTIFICATE, hashMatches: true }),
+      expect.objectContaining({ validUntil: "2021-12-31", hashMatches: true }),
+    ]);
+    expect(verification.certificates[0]?.storedHash).toBe(verification.certificates[0]?.recordedHash);
+    expect(verification.photos).toEqual([expect.objectContaining({ width: 600, height: 900 })]);
+
+    const sha256 = verification.certificates[0]?.recordedHash as string;
+    await tamperWith(sha256, Buffer.from("%PDF-1.7 a different certificate"));
+    await onBatchChanged(batch);
+    const tampered = await getVerification(batch);
+    expect(tampered.certificates[0]).toMatchObject({ recordedHash: sha256, hashMatches: false });
   });
 });

@@ -59,6 +59,8 @@ describe("GET /api/verify/{tokenId}", () => {
         farm: { name: "Verify Farm", region: "Betuwe", country: "NL" },
       },
       timeline: [expect.objectContaining({ bizStep: "commissioning", disposition: "active", stateName: "harvested" })],
+      photos: [],
+      certificates: [],
       proof: {
         algorithm: "sha-256 over RFC 8785 canonical JSON",
         recordHash: batch.contentHash,

@@ -114,6 +114,8 @@ test("the farmer creates a batch on farm 1, reads it back and the verify endpoin
       farm: { name: farm1.name, region: farm1.region, country: farm1.country },
     },
     timeline: read.timeline,
+    photos: [],
+    certificates: [],
     proof: {
       algorithm: "sha-256 over RFC 8785 canonical JSON",
       recordHash: created.contentHash,
