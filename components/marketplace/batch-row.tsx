@@ -39,8 +39,16 @@ export function BatchRow({ index, style, ariaAttributes, rows }: RowComponentPro
   return (
     <div {...ariaAttributes} style={style} className={styles.slot} data-testid="batch-row">
       <article className={styles.row}>
-        {/* biome-ignore lint/performance/noImgElement: a static SVG; next/image would not optimise it anyway */}
-        <img className={styles.icon} src={`/crops/${icon}.svg`} width={48} height={48} alt="" loading="lazy" />
+        {/* biome-ignore lint/performance/noImgElement: a static SVG or a thumbnail made at upload; next/image would re-encode them */}
+        <img
+          className={styles.icon}
+          src={batch.thumbnailUrl ?? `/crops/${icon}.svg`}
+          width={48}
+          height={48}
+          alt=""
+          loading="lazy"
+          decoding="async"
+        />
         <div className={styles.body}>
           <h2 className={styles.title}>
             <Link prefetch={false} href={`/batches/${batch.tokenId}`} className={styles.link}>
@@ -56,8 +64,9 @@ export function BatchRow({ index, style, ariaAttributes, rows }: RowComponentPro
             {quantityFormat.format(batch.quantity)} {UNIT_LABELS[batch.unit] ?? batch.unit} · Quality{" "}
             {batch.qualityScore}
           </p>
-          {batch.certifications.length > 0 && (
+          {(batch.certifications.length > 0 || batch.validCertificate) && (
             <ul className={styles.chips} aria-label="Certifications">
+              {batch.validCertificate && <li className={`${styles.chip} ${styles.verified}`}>Certificate on file</li>}
               {batch.certifications.map((name) => (
                 <li key={name} className={styles.chip}>
                   {name}

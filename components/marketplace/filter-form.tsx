@@ -60,8 +60,9 @@ const STATE_OPTIONS: [StateChoice, string][] = [
 
 /** Lists apply at once; typed fields (search, quality, dates) apply on Enter or the Apply button. */
 function activeFilters(filters: Filters): number {
-  const { q, cropType, certification, minQuality, harvestedFrom, harvestedTo, region, state } = filters;
-  const set = [q, cropType, certification, minQuality, harvestedFrom, harvestedTo, region];
+  const { q, cropType, certification, validCertificate, minQuality, harvestedFrom, harvestedTo, region, state } =
+    filters;
+  const set = [q, cropType, certification, validCertificate, minQuality, harvestedFrom, harvestedTo, region];
   return set.filter((value) => value !== undefined).length + (state === "forSale" ? 0 : 1);
 }
 
@@ -133,6 +134,16 @@ export function FilterForm({ filters, facets, pending, onApply }: Props) {
             options={facets.certifications}
             onChange={(value) => choose({ certification: optional(value) })}
           />
+          <div className={styles.check}>
+            <input
+              id="mk-valid-cert"
+              name="validCert"
+              type="checkbox"
+              checked={draft.validCertificate === true}
+              onChange={(event) => choose({ validCertificate: event.target.checked ? true : undefined })}
+            />
+            <label htmlFor="mk-valid-cert">With a valid certificate attached</label>
+          </div>
           <div className={styles.field}>
             <label htmlFor="mk-quality">Minimum quality (0–100)</label>
             <input

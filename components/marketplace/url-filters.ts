@@ -11,6 +11,8 @@ export type Filters = {
   q?: string;
   cropType?: string;
   certification?: string;
+  /** Only batches with a certificate attached and valid today. */
+  validCertificate?: true;
   minQuality?: number;
   harvestedFrom?: string;
   harvestedTo?: string;
@@ -25,6 +27,7 @@ export type SearchBody = {
   q?: string;
   cropType?: string;
   certification?: string;
+  validCertificate?: true;
   minQuality?: number;
   harvestedFrom?: string;
   harvestedTo?: string;
@@ -63,6 +66,7 @@ export function filtersFromParams(params: Params): Filters {
     q: q && q.length >= 2 ? q.slice(0, 100) : undefined,
     cropType: text(params, "crop"),
     certification: text(params, "cert"),
+    validCertificate: text(params, "validCert") === "1" ? true : undefined,
     minQuality: integer(params, "minQuality", 0, 100),
     harvestedFrom: from && ISO_DAY.test(from) ? from : undefined,
     harvestedTo: to && ISO_DAY.test(to) ? to : undefined,
@@ -79,6 +83,7 @@ export function filtersToQuery(filters: Filters): string {
     ["q", filters.q],
     ["crop", filters.cropType],
     ["cert", filters.certification],
+    ["validCert", filters.validCertificate ? 1 : undefined],
     ["minQuality", filters.minQuality],
     ["from", filters.harvestedFrom],
     ["to", filters.harvestedTo],

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -18,7 +17,7 @@ const OUTPUT_KEPT = 20_000;
  */
 export const EICAR = ["X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR", "-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"].join("");
 /** What clamd names it here: the name ClamAV's official database gives the same MD5 signature. */
-export const EICAR_SIGNATURE = "Win.Test.EICAR_HDB-1";
+export const EICAR_SIGNATURE = "Eicar-Test-Signature";
 
 export type Clamd = {
   /** clamd's TCP socket, as CLAMD_URL takes it: tcp://127.0.0.1:PORT. */
@@ -44,8 +43,8 @@ function ask(port: number, command: string): Promise<string> {
 
 /**
  * Debian's clamd in the foreground, in a temp folder of its own: its clamd.conf (TCP on a free loopback port, no
- * local socket, no log file, no pid file, no bytecode) and a database of one signature, the MD5 of the EICAR test
- * file, so it loads in well under a second (no main.cvd: freshclam cannot download it here, nor does a test need
+ * local socket, no log file, no pid file, no bytecode) and a database of one signature, the EICAR test string
+ * anywhere in a file, so it loads in well under a second (no main.cvd: freshclam cannot download it here, nor does a test need
  * it). Never /etc/clamav, the machine's clamd or its port 3310. Runs as the caller, root included: clamd only
  * switches users when the config names one (`User`), and it reads nothing but its own folder and the streams sent.
  */
@@ -58,9 +57,8 @@ export async function startClamd(): Promise<Clamd> {
   const port = await freePort();
   const database = path.join(dir, "db");
   await mkdir(database);
-  const md5 = createHash("md5").update(EICAR).digest("hex");
-  // .hdb: MD5:size:name, a whole-file hash signature, as ClamAV's own EICAR signature is.
-  await writeFile(path.join(database, "eicar.hdb"), `${md5}:${Buffer.byteLength(EICAR)}:${EICAR_SIGNATURE}\n`);
+  // .ndb: name:target:offset:hex, a body signature that finds the test string anywhere in a file (inside a PDF too).
+  await writeFile(path.join(database, "eicar.ndb"), `${EICAR_SIGNATURE}:0:*:${Buffer.from(EICAR).toString("hex")}\n`);
   const conf = path.join(dir, "clamd.conf");
   await writeFile(
     conf,

@@ -127,6 +127,8 @@ export const searchSchema = z
     harvestedTo: isoDate.optional(),
     minQuality: z.number().int().min(0).max(100).optional(),
     certification: label(64).optional(),
+    /** Only batches with a certificate attached, processed and valid today. */
+    validCertificate: z.literal(true).optional(),
     farmId: z.number().int().positive().max(2_147_483_647).optional(),
     region: label(120).optional(),
     q: z.string().trim().min(2).max(100).optional(),

@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { badRequest } from "@/lib/api/errors";
+import { fileUrl } from "@/lib/attachments/attachment-dto";
 import { checksum } from "@/lib/batches/batch-dto";
 import { type StateName, stateName } from "@/lib/batches/lifecycle";
 import { isoDateSchema, type SearchInput } from "@/lib/batches/schema";
@@ -23,6 +24,9 @@ export type BatchSummary = {
   ownerAddress: string;
   chainStatus: string;
   farm: { id: number; name: string; region: string; country: string };
+  /** The first photo's thumbnail, when the batch has one. */
+  thumbnailUrl: string | null;
+  validCertificate: boolean;
 };
 
 export type SearchResult = { results: BatchSummary[]; nextCursor: string | null };
@@ -45,6 +49,8 @@ type Row = {
   farm_name: string;
   farm_region: string;
   farm_country: string;
+  thumb_sha256: string | null;
+  valid_certificate: boolean;
 };
 
 type SortSpec = {
@@ -145,6 +151,7 @@ function filters(input: SearchInput): Prisma.Sql[] {
   if (input.certification) {
     where.push(Prisma.sql`b.metadata @> ${JSON.stringify({ certifications: [input.certification] })}::jsonb`);
   }
+  if (input.validCertificate) where.push(Prisma.sql`EXISTS (${VALID_CERTIFICATE})`);
   if (input.farmId) where.push(Prisma.sql`b.origin_farm = ${input.farmId}`);
   if (input.region) where.push(Prisma.sql`f.region = ${input.region}`);
   if (input.q) where.push(Prisma.sql`b.search_text ILIKE ${`%${escapeLike(input.q.toLowerCase())}%`}`);
@@ -152,11 +159,20 @@ function filters(input: SearchInput): Prisma.Sql[] {
   return where;
 }
 
+// A ready certificate valid today; attachments_valid_certificates_idx answers it per batch.
+const VALID_CERTIFICATE = Prisma.sql`
+  SELECT 1 FROM attachments a
+   WHERE a.token_id = b.token_id AND a.kind = 'certificate' AND a.status = 'ready' AND a.valid_until >= current_date`;
+
 const COLUMNS = Prisma.sql`
   b.token_id::text AS token_id, b.crop_type, b.variety, b.quantity::text AS quantity, b.unit,
   to_char(b.harvest_date, 'YYYY-MM-DD') AS harvest_date, b.quality_score, b.current_state,
   b.metadata -> 'certifications' AS certifications, b.owner_address, b.chain_status::text AS chain_status,
-  f.id AS farm_id, f.name AS farm_name, f.region AS farm_region, f.country AS farm_country`;
+  f.id AS farm_id, f.name AS farm_name, f.region AS farm_region, f.country AS farm_country,
+  (SELECT a.thumb_sha256 FROM attachments a
+    WHERE a.token_id = b.token_id AND a.kind = 'photo' AND a.status = 'ready'
+    ORDER BY a.created_at, a.id LIMIT 1) AS thumb_sha256,
+  EXISTS (${VALID_CERTIFICATE}) AS valid_certificate`;
 
 /**
  * With a filter, the page's rows are found first from the columns the indexes carry (the crop index carries
@@ -203,6 +219,8 @@ function toSummary(row: Row): BatchSummary {
     ownerAddress: checksum(row.owner_address),
     chainStatus: row.chain_status,
     farm: { id: row.farm_id, name: row.farm_name, region: row.farm_region, country: row.farm_country },
+    thumbnailUrl: row.thumb_sha256 ? fileUrl(row.thumb_sha256, "image/webp") : null,
+    validCertificate: row.valid_certificate,
   };
 }
 

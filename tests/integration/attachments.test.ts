@@ -6,9 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as getAttachment } from "@/app/api/attachments/[id]/route";
 import { POST as declare, GET as listAttachments } from "@/app/api/crop-batches/[tokenId]/attachments/route";
 import { POST as createBatch } from "@/app/api/crop-batches/route";
+import { EICAR, EICAR_SIGNATURE } from "@/deploy/local/clamd";
 import type { AttachmentDto } from "@/lib/attachments/attachment-dto";
 import { type AttachmentProcessing, startAttachmentProcessing } from "@/lib/attachments/process-attachments";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
+import { searchSchema } from "@/lib/batches/schema";
+import { searchBatches } from "@/lib/batches/search-batches";
 import { db } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
 import { createGateway } from "@/lib/http/gateway";
@@ -158,7 +161,7 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     expect(await upload(mine, bytes)).toEqual({ ok: true });
     expect(await upload(theirs, bytes, other, otherBatch)).toEqual({ ok: true });
     const [a, b] = [await settled(mine.id), await settled(theirs.id, other)];
-    expect(a).toMatchObject({ status: "ready", pages: 2, sha256: b.sha256, virusScan: "skipped" });
+    expect(a).toMatchObject({ status: "ready", pages: 2, sha256: b.sha256, virusScan: "clean" });
     expect((await storedFiles()).length - before.length).toBe(1);
     const file = await fetch(`${base}${a.fileUrl}`);
     expect(file.headers.get("content-disposition")).toMatch(/^attachment/);
@@ -216,6 +219,16 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     expect(await settled(longBody.id)).toMatchObject({
       status: "rejected",
       reason: "The PDF has 51 pages; at most 50 are accepted.",
+    });
+  });
+
+  it("a certificate carrying a virus signature (the EICAR test string) is rejected by the antivirus hook", async () => {
+    const bytes = Buffer.concat([await certificatePdf(1), Buffer.from(`\n% ${EICAR}\n`)]);
+    const body = certificate(bytes);
+    expect(await upload(body, bytes)).toEqual({ ok: true });
+    expect(await settled(body.id)).toMatchObject({
+      status: "rejected",
+      reason: `The file carries a virus signature (${EICAR_SIGNATURE}.UNOFFICIAL).`,
     });
   });
 
@@ -291,7 +304,7 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     expect(stored.equals(bytes)).toBe(true);
   });
 
-  it("the verification lists the certificates with their recorded hash checked against the stored bytes, and photos", async () => {
+  it("the verification lists certificates, hashes checked against the stored bytes, and photos; search filters on them", async () => {
     const owner = await userWithRole("farmer");
     const batch = await batchOf(owner);
     const pdf = await certificatePdf(1, `Verified ${randomUUID()}`);
@@ -318,6 +331,25 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     ]);
     expect(verification.certificates[0]?.storedHash).toBe(verification.certificates[0]?.recordedHash);
     expect(verification.photos).toEqual([expect.objectContaining({ width: 600, height: 900 })]);
+
+    const search = async (farmId: number, validCertificate?: true) =>
+      (await searchBatches(searchSchema.parse({ farmId, validCertificate, states: [0, 1, 2, 3, 4, 5] }))).results;
+    const farmId = (await db.cropBatch.findUniqueOrThrow({ where: { tokenId: BigInt(batch) } })).originFarm;
+    const second = await call(createBatch, {}, { method: "POST", body: newBatch(farmId), cookie: owner.cookie });
+    const expiredOnly = second.body.tokenId as number;
+    const stale = { ...old, id: randomUUID() };
+    expect(await upload(stale, expiredPdf, owner, expiredOnly)).toEqual({ ok: true });
+    expect((await settled(stale.id, owner)).status).toBe("ready");
+    const all = await search(farmId);
+    expect(all.find((row) => row.tokenId === batch)).toMatchObject({
+      validCertificate: true,
+      thumbnailUrl: verification.photos[0]?.thumbnailUrl,
+    });
+    expect(all.find((row) => row.tokenId === expiredOnly)).toMatchObject({
+      validCertificate: false,
+      thumbnailUrl: null,
+    });
+    expect((await search(farmId, true)).map((row) => row.tokenId)).toEqual([batch]);
 
     const sha256 = verification.certificates[0]?.recordedHash as string;
     await tamperWith(sha256, Buffer.from("%PDF-1.7 a different certificate"));

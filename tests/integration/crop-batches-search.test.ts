@@ -203,6 +203,8 @@ describe("POST /api/crop-batches/search", () => {
           ownerAddress: getAddress(farmer.address),
           chainStatus: "pending",
           farm: { id: farmIds.north, name: farmName.north, region: region.north, country: "NL" },
+          thumbnailUrl: null,
+          validCertificate: false,
         },
       ],
       nextCursor: null,

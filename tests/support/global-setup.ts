@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import type { TestProject } from "vitest/node";
+import { type Clamd, startClamd } from "@/deploy/local/clamd";
 import { type Swift, startSwift } from "@/deploy/local/swift";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/start-embedded-postgres";
 import { migrate } from "@/lib/db/migrate";
@@ -19,6 +20,8 @@ export default async function setup(_project: TestProject) {
   let scratch: ScratchDatabase | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let swift: Swift | undefined;
+  // Every upload in the suite is scanned, as with CLAMD_URL in production.
+  const clamd: Clamd = await startClamd();
   let url: string;
   let database: Record<string, string>;
 
@@ -61,6 +64,7 @@ export default async function setup(_project: TestProject) {
     DB_POOL_ANALYTICS_MAX: "2",
     REDIS_KEY_PREFIX: redisPrefix,
     EMBEDDED_CHAIN_PORT: String((noChain.address() as AddressInfo).port),
+    CLAMD_URL: clamd.url,
   });
   if (process.env.TEST_REDIS_URL) {
     assertLocal(process.env.TEST_REDIS_URL);
@@ -79,6 +83,7 @@ export default async function setup(_project: TestProject) {
     await new Promise((resolve) => noChain.close(resolve));
     await scratch?.drop();
     await swift?.stop();
+    await clamd.stop();
     await embedded?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
