@@ -2,6 +2,7 @@ import { headers } from "next/headers";
 import { notFound } from "next/navigation";
 import { after } from "next/server";
 import { cache } from "react";
+import { PhotoGrid } from "@/components/attachments/photo-grid";
 import { ApiError } from "@/lib/api/errors";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
 import { STATE_LABELS, STEP_LABELS } from "@/lib/batches/labels";
@@ -11,12 +12,7 @@ import { getScanStatus } from "@/lib/scans/get-scan-status";
 import { networkPrefix } from "@/lib/scans/network-prefix";
 import { recordScan } from "@/lib/scans/record-scan";
 import { type PublicTrail, publicTrail } from "@/lib/tracking/public-trail";
-import {
-  getVerification,
-  type Verification,
-  type VerifiedCertificate,
-  type VerifiedPhoto,
-} from "@/lib/verify/get-verification";
+import { getVerification, type Verification, type VerifiedCertificate } from "@/lib/verify/get-verification";
 import styles from "./verification-view.module.css";
 
 const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeZone: "UTC" });
@@ -140,8 +136,6 @@ function Proof({ verification }: { verification: Verification }) {
   );
 }
 
-const THUMB_EDGE = 480;
-
 function Certificate({ certificate, today }: { certificate: VerifiedCertificate; today: string }) {
   const expired = certificate.validUntil < today;
   return (
@@ -168,25 +162,6 @@ function Certificate({ certificate, today }: { certificate: VerifiedCertificate;
       <code className={styles.hash}>{certificate.recordedHash}</code>
       <a href={certificate.fileUrl} download>
         Download the certificate (PDF)
-      </a>
-    </li>
-  );
-}
-
-function Photo({ photo, index, of }: { photo: VerifiedPhoto; index: number; of: string }) {
-  const scale = Math.min(1, THUMB_EDGE / Math.max(photo.width ?? THUMB_EDGE, photo.height ?? THUMB_EDGE));
-  return (
-    <li>
-      <a href={photo.url}>
-        {/* biome-ignore lint/performance/noImgElement: the thumbnail was made at upload, and next/image would add client code to a page that has none */}
-        <img
-          src={photo.thumbnailUrl ?? photo.url}
-          alt={`${of}, view ${index + 1}`}
-          width={Math.round((photo.width ?? THUMB_EDGE) * scale)}
-          height={Math.round((photo.height ?? THUMB_EDGE) * scale)}
-          loading="lazy"
-          decoding="async"
-        />
       </a>
     </li>
   );
@@ -319,16 +294,7 @@ export async function VerificationView({ tokenId }: { tokenId: number }) {
       {verification.photos.length > 0 && (
         <section aria-labelledby="photos">
           <h2 id="photos">Photos</h2>
-          <ul className={styles.photos}>
-            {verification.photos.map((photo, index) => (
-              <Photo
-                key={photo.url}
-                photo={photo}
-                index={index}
-                of={`${capitalize(batch.cropType)} batch #${tokenId}`}
-              />
-            ))}
-          </ul>
+          <PhotoGrid photos={verification.photos} of={`${capitalize(batch.cropType)} batch #${tokenId}`} />
         </section>
       )}
 

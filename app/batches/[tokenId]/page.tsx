@@ -1,8 +1,10 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { PhotoGrid } from "@/components/attachments/photo-grid";
 import { BatchActionsIsland } from "@/components/batch-actions-island";
 import { LiveMap } from "@/components/tracking/live-map";
 import { BatchQr } from "@/components/verify/batch-qr";
+import { listAttachments } from "@/lib/attachments/list-attachments";
 import { signedInUser } from "@/lib/auth/signed-in-user";
 import type { TimelineEntry } from "@/lib/batches/batch-dto";
 import { STATE_LABELS, STEP_LABELS, UNIT_LABELS } from "@/lib/batches/labels";
@@ -49,6 +51,14 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function BatchPage({ params }: Props) {
   const [batch, user] = await Promise.all([loadBatchPage((await params).tokenId), signedInUser()]);
+  const attachments = await listAttachments(batch.tokenId);
+  const photos = attachments.flatMap((item) =>
+    item.kind === "photo" && item.fileUrl
+      ? [{ url: item.fileUrl, thumbnailUrl: item.thumbnailUrl, width: item.width, height: item.height }]
+      : [],
+  );
+  const certificates = attachments.filter((item) => item.kind === "certificate");
+  const today = new Date().toISOString().slice(0, 10);
   const certifications = certificationsOf(batch.metadata);
   const farm = batch.farm;
   // The live map is for those who may watch the shipment: its owner, carrier, buyer and admins.
@@ -142,6 +152,35 @@ export default async function BatchPage({ params }: Props) {
         <section className={`card ${styles.timelineCard}`} aria-labelledby="live-heading">
           <h2 id="live-heading">On the move</h2>
           <LiveMap tokenId={batch.tokenId} tileUrl={env.MAP_TILE_URL} attribution={env.MAP_TILE_ATTRIBUTION} />
+        </section>
+      )}
+
+      {(photos.length > 0 || certificates.length > 0) && (
+        <section className={`card ${styles.timelineCard}`} aria-labelledby="files-heading">
+          <h2 id="files-heading">Photos and certificates</h2>
+          {photos.length > 0 && (
+            <PhotoGrid photos={photos} of={`${capitalize(batch.cropType)} batch #${batch.tokenId}`} />
+          )}
+          {certificates.length > 0 && (
+            <ul className={styles.timeline}>
+              {certificates.map(({ id, certificate, fileUrl, sha256 }) => (
+                <li key={id}>
+                  <strong>{certificate?.scope}</strong>
+                  <span className={styles.meta}>
+                    {certificate?.issuer} · No. {certificate?.number} · valid {certificate?.validFrom} to{" "}
+                    {certificate?.validUntil}
+                    {certificate && certificate.validUntil < today && " (expired)"}
+                  </span>
+                  <span className={styles.meta}>
+                    SHA-256 <code>{sha256}</code> ·{" "}
+                    <a href={fileUrl ?? undefined} download>
+                      Download (PDF)
+                    </a>
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
         </section>
       )}
 
