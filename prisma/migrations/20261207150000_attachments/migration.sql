@@ -35,7 +35,7 @@ CREATE TABLE "attachments" (
     "ready_at" TIMESTAMPTZ(3),
     CONSTRAINT "attachments_pkey" PRIMARY KEY ("id")
 );
-CREATE INDEX "attachments_token_id_created_at_idx" ON "attachments"("token_id", "created_at");
+CREATE INDEX "attachments_token_id_created_at_id_idx" ON "attachments"("token_id", "created_at", "id");
 CREATE INDEX "attachments_farm_id_idx" ON "attachments"("farm_id");
 CREATE INDEX "attachments_received_idx" ON "attachments"("next_attempt_at") WHERE (status = 'received'::"AttachmentStatus");
 CREATE INDEX "attachments_unfinished_idx" ON "attachments"("created_at") WHERE (status = ANY (ARRAY['declared'::"AttachmentStatus", 'uploading'::"AttachmentStatus"]));
