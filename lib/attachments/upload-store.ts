@@ -5,23 +5,30 @@ import type { Readable } from "node:stream";
 import { FileStore } from "@tus/file-store";
 import { S3Store } from "@tus/s3-store";
 import type { DataStore } from "@tus/utils";
-import { s3Config } from "@/lib/attachments/s3-config";
+import { type S3Storage, s3Config, sendContentMd5 } from "@/lib/attachments/s3-config";
 import { env } from "@/lib/env.mjs";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type UploadStore = DataStore & { read(id: string): Readable | Promise<Readable> };
 
-function createUploadStore(): UploadStore {
-  const expirationPeriodInMilliseconds = env.UPLOAD_EXPIRY_DAYS * DAY_MS;
-  const storage = env.storage;
-  if (storage.kind === "s3") {
-    return new S3Store({
+class CompatibleS3Store extends S3Store {
+  constructor(storage: S3Storage, expirationPeriodInMilliseconds: number) {
+    super({
       // Tags are optional in S3 and missing from several compatible stores; expiry is swept by the worker instead.
       useTags: false,
       expirationPeriodInMilliseconds,
       s3ClientConfig: { ...s3Config(storage), bucket: storage.bucket },
     });
+    sendContentMd5(this.client);
+  }
+}
+
+function createUploadStore(): UploadStore {
+  const expirationPeriodInMilliseconds = env.UPLOAD_EXPIRY_DAYS * DAY_MS;
+  const storage = env.storage;
+  if (storage.kind === "s3") {
+    return new CompatibleS3Store(storage, expirationPeriodInMilliseconds);
   }
   return new FileStore({ directory: path.join(env.dataDir, "uploads"), expirationPeriodInMilliseconds });
 }

@@ -8,7 +8,9 @@ import { POST as declare, GET as listAttachments } from "@/app/api/crop-batches/
 import { POST as createBatch } from "@/app/api/crop-batches/route";
 import { EICAR, EICAR_SIGNATURE } from "@/deploy/local/clamd";
 import type { AttachmentDto } from "@/lib/attachments/attachment-dto";
+import { expireUploads } from "@/lib/attachments/expire-uploads";
 import { type AttachmentProcessing, startAttachmentProcessing } from "@/lib/attachments/process-attachments";
+import { uploadStore } from "@/lib/attachments/upload-store";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import { searchSchema } from "@/lib/batches/schema";
 import { searchBatches } from "@/lib/batches/search-batches";
@@ -230,6 +232,30 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
       status: "rejected",
       reason: `The file carries a virus signature (${EICAR_SIGNATURE}.UNOFFICIAL).`,
     });
+  });
+
+  it("an upload left unfinished past UPLOAD_EXPIRY_DAYS is removed and its attachment marked expired", async () => {
+    const bytes = await certificatePdf(4, `Forgotten ${randomUUID()}`);
+    const body = certificate(bytes);
+    expect((await declareOn(tokenId, farmer, body)).status).toBe(201);
+    await sendHalf(body.id, bytes);
+    const fresh = certificate(bytes);
+    expect((await declareOn(tokenId, farmer, fresh)).status).toBe(201);
+    const longAgo = new Date(Date.now() - (env.UPLOAD_EXPIRY_DAYS + 1) * 86_400_000);
+    await db.attachment.update({ where: { id: body.id }, data: { createdAt: longAgo } });
+    await expireUploads();
+    expect((await call(getAttachment, { id: body.id }, { cookie: farmer.cookie })).body).toMatchObject({
+      status: "expired",
+      uploadUrl: null,
+      reason: `Not uploaded within ${env.UPLOAD_EXPIRY_DAYS} days.`,
+    });
+    await expect(uploadStore.getUpload(body.id)).rejects.toBeDefined();
+    const resumed = await fetch(`${base}/api/uploads/${body.id}`, {
+      method: "HEAD",
+      headers: { "tus-resumable": "1.0.0", cookie: farmer.cookie },
+    });
+    expect(resumed.status).toBe(409);
+    expect((await call(getAttachment, { id: fresh.id }, { cookie: farmer.cookie })).body.status).toBe("declared");
   });
 
   it("caps are checked when the file is declared, before any byte is stored", async () => {
