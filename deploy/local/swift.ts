@@ -221,3 +221,15 @@ export async function startSwift(): Promise<Swift> {
     throw new Error(`Swift did not start: ${error instanceof Error ? error.message : error}\n${output}`);
   }
 }
+
+/** The settings that point GreenLedger's file storage at this Swift. */
+export function s3Env(swift: Swift): Record<string, string> {
+  return {
+    S3_BUCKET: swift.bucket,
+    S3_ENDPOINT: swift.endpoint,
+    S3_REGION: swift.region,
+    S3_ACCESS_KEY_ID: swift.accessKeyId,
+    S3_SECRET_ACCESS_KEY: swift.secretAccessKey,
+    S3_FORCE_PATH_STYLE: "true",
+  };
+}

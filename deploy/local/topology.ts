@@ -7,6 +7,7 @@ import { type Haproxy, startHaproxy } from "@/deploy/local/haproxy";
 import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
 import { type RedisServer, startRedisServer } from "@/deploy/local/redis-server";
 import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
+import { s3Env, startSwift } from "@/deploy/local/swift";
 import { startVarnish, type Varnish } from "@/deploy/local/varnish";
 import type { AnvilInstance } from "@/lib/chain/anvil";
 import { freePorts } from "@/scripts/free-port.mjs";
@@ -73,6 +74,9 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     started.push(redis);
     const chain = await startLocalChain();
     started.push(chain);
+    // Instances keep their own DATA_DIR: uploads and stored files must live where every one of them reaches.
+    const swift = await startSwift();
+    started.push(swift);
 
     const url = `http://127.0.0.1:${frontPort}`;
     const shared = {
@@ -81,6 +85,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: "topology:",
       ...chain.env,
+      ...s3Env(swift),
       SESSION_SECRET: options.sessionSecret ?? randomBytes(32).toString("hex"),
       PUBLIC_BASE_URL: url,
       PURGE_URL: `http://127.0.0.1:${varnishPort}/`,

@@ -24,7 +24,7 @@ async function maintenance(): Promise<void> {
 
 export type Worker = { stop(): Promise<void> };
 
-/** The chain (relayer, indexer, and the embedded node when there is one), file processing and the maintenance timer. */
+/** The chain (relayer, indexer, and the embedded node when there is one) and the maintenance timer. */
 async function startSingletons(): Promise<Worker> {
   const chain = await startChain({
     db,
@@ -35,13 +35,11 @@ async function startSingletons(): Promise<Worker> {
     dumpSeconds: env.EMBEDDED_CHAIN_DUMP_SECONDS,
     onTokensChanged: (tokenIds) => onBatchChanged(...tokenIds),
   });
-  const attachments = startAttachmentProcessing();
   const timer = setInterval(maintenance, env.ANALYTICS_REFRESH_SECONDS * 1000);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
-      await attachments.stop();
       await chain.stop();
     },
   };
@@ -55,15 +53,24 @@ async function runSingletons(signal: AbortSignal): Promise<void> {
 
 /**
  * Runs the singletons in exactly one process per database. On PGlite there is only this process; on PostgreSQL they
- * run while this process holds the lease, and another instance takes over when it dies, freezes or stops.
+ * run while this process holds the lease, and another instance takes over when it dies, freezes or stops. Received
+ * files are processed by every worker: each claims its own from the queue.
  */
 export async function startWorker(): Promise<Worker> {
+  const attachments = startAttachmentProcessing();
   // The embedded engine serves this process alone: its chain is up before the first request, as before roles.
-  if (env.database.embedded) return startSingletons();
-  return holdLease({
-    url: env.database.url,
-    key: WORKER_LEASE_KEY,
-    timeoutMs: env.LEASE_TIMEOUT_SECONDS * 1000,
-    run: runSingletons,
-  });
+  const singletons = env.database.embedded
+    ? await startSingletons()
+    : await holdLease({
+        url: env.database.url,
+        key: WORKER_LEASE_KEY,
+        timeoutMs: env.LEASE_TIMEOUT_SECONDS * 1000,
+        run: runSingletons,
+      });
+  return {
+    async stop() {
+      await attachments.stop();
+      await singletons.stop();
+    },
+  };
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import type { TestProject } from "vitest/node";
 import { type Clamd, startClamd } from "@/deploy/local/clamd";
-import { type Swift, startSwift } from "@/deploy/local/swift";
+import { type Swift, s3Env, startSwift } from "@/deploy/local/swift";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "@/lib/db/embedded/start-embedded-postgres";
 import { migrate } from "@/lib/db/migrate";
 import { assertLocal, createScratchDatabase, type ScratchDatabase } from "@/tests/support/scratch-database";
@@ -32,12 +32,7 @@ export default async function setup(_project: TestProject) {
     swift = await startSwift();
     database = {
       DATABASE_URL: url,
-      S3_BUCKET: swift.bucket,
-      S3_ENDPOINT: swift.endpoint,
-      S3_REGION: swift.region,
-      S3_ACCESS_KEY_ID: swift.accessKeyId,
-      S3_SECRET_ACCESS_KEY: swift.secretAccessKey,
-      S3_FORCE_PATH_STYLE: "true",
+      ...s3Env(swift),
     };
   } else {
     embedded = await startEmbeddedPostgres({ dataDir: "memory://", port: 0 });
