@@ -183,6 +183,7 @@ export type AttachmentProcessing = { stop(): Promise<void> };
 
 /** The worker's job queue: received files are sniffed, scanned, re-encoded or checked, stored and made ready. */
 export function startAttachmentProcessing(concurrency = env.ATTACHMENT_CONCURRENCY): AttachmentProcessing {
+  if (!env.CLAMD_URL) log.warn("CLAMD_URL is not set: files are not scanned for viruses (marked virusScan: skipped)");
   const active = new Set<Promise<void>>();
   let claiming = false;
   let stopped = false;

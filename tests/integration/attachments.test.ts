@@ -190,10 +190,13 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     const bytes = pngBomb();
     const body = photo(bytes, "image/png");
     const started = Date.now();
+    const rssBefore = process.memoryUsage().rss;
     expect(await upload(body, bytes)).toEqual({ ok: true });
     const rejected = await settled(body.id);
     expect(rejected.reason).toBe("The image is 16000 x 16000 pixels; at most 48 megapixels are accepted.");
     expect(Date.now() - started).toBeLessThan(5_000);
+    // Decoded, it would take 256 MB; refused from its header, the process barely grows.
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
   });
 
   it("a JPEG + HTML + ZIP polyglot is stored as a plain JPEG, without its tail", async () => {
