@@ -93,6 +93,8 @@ describe("deploy/compose.yaml and deploy/haproxy.cfg", () => {
       const service = compose.services[name] as Service;
       expect(Number.parseInt(service.stop_grace_period ?? "0", 10)).toBeGreaterThan(drainSeconds);
       expect("RELAYER_PRIVATE_KEY" in (service.environment ?? {})).toBe(roleOf(name) === "worker");
+      // Each container has its own disk: uploads and files must be in the one bucket every instance reaches.
+      expect(service.environment?.S3_BUCKET).toMatch(/^\$\{S3_BUCKET:\?/);
     }
   });
 
