@@ -4,7 +4,6 @@ import { after } from "next/server";
 import { cache } from "react";
 import { PhotoGrid } from "@/components/attachments/photo-grid";
 import { ApiError } from "@/lib/api/errors";
-import type { TimelineEntry } from "@/lib/batches/batch-dto";
 import { STATE_LABELS, STEP_LABELS } from "@/lib/batches/labels";
 import { IN_TRANSIT } from "@/lib/batches/lifecycle";
 import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
@@ -79,11 +78,15 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
   );
 }
 
-function TimelineItem({ entry }: { entry: TimelineEntry }) {
+function TimelineItem({ entry }: { entry: Verification["timeline"][number] }) {
   const where = place(entry.readPoint);
   return (
     <li>
-      <strong>{STEP_LABELS[entry.bizStep] ?? entry.bizStep}</strong>
+      <strong>
+        {entry.certificateIssuer
+          ? `Certificate recorded (${entry.certificateIssuer})`
+          : (STEP_LABELS[entry.bizStep] ?? entry.bizStep)}
+      </strong>
       <span className={styles.meta}>
         <time dateTime={entry.eventTime}>{dateTimeFormat.format(new Date(entry.eventTime))} UTC</time>
         {where && ` · ${where}`}

@@ -65,7 +65,8 @@ export type Verification = {
     ownerAddress: string;
     farm: { name: string; region: string; country: string };
   };
-  timeline: TimelineEntry[];
+  /** A certificate's event names its issuer: the page says "certificate recorded", not "inspected". */
+  timeline: (TimelineEntry & { certificateIssuer?: string })[];
   photos: VerifiedPhoto[];
   certificates: VerifiedCertificate[];
   proof: {
@@ -114,7 +115,8 @@ const VERIFICATIONS_SQL = `
                'toState', to_state,
                'eventTime', to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                'eventTimeZoneOffset', event_time_zone_offset, 'readPoint', read_point,
-               'actorAddress', actor_address, 'eventHash', event_hash, 'reason', payload -> 'gl:reason'
+               'actorAddress', actor_address, 'eventHash', event_hash, 'reason', payload -> 'gl:reason',
+               'certificateIssuer', payload -> 'gl:certificate' ->> 'issuer'
              ) ORDER BY event_time, id) AS events
         FROM batch_events
        WHERE token_id = b.token_id
@@ -145,6 +147,7 @@ type EventRow = {
   actorAddress: string;
   eventHash: string;
   reason: unknown;
+  certificateIssuer: string | null;
 };
 
 type AttachmentRow = {
@@ -261,7 +264,11 @@ function toVerification(
       ownerAddress: checksum(row.owner_address),
       farm: { name: row.farm_name, region: row.farm_region, country: row.farm_country },
     },
-    timeline: row.events.map((event) => ({ ...toTimelineEntry(event), readPoint: coarsen(event.readPoint) })),
+    timeline: row.events.map((event) => ({
+      ...toTimelineEntry(event),
+      readPoint: coarsen(event.readPoint),
+      ...(event.certificateIssuer ? { certificateIssuer: event.certificateIssuer } : {}),
+    })),
     photos: row.attachments
       .filter((attachment) => attachment.kind === "photo")
       .map((photo) => ({

@@ -359,6 +359,11 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
       expect.objectContaining({ validUntil: "2021-12-31", hashMatches: true }),
     ]);
     expect(verification.certificates[0]?.storedHash).toBe(verification.certificates[0]?.recordedHash);
+    expect(verification.timeline.map((entry) => entry.certificateIssuer ?? entry.bizStep)).toEqual([
+      "commissioning",
+      CERTIFICATE.issuer,
+      CERTIFICATE.issuer,
+    ]);
     expect(verification.photos).toEqual([expect.objectContaining({ width: 600, height: 900 })]);
 
     const search = async (farmId: number, validCertificate?: true) =>
