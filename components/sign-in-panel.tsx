@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
+import { listPendingFiles } from "@/lib/offline/file-outbox";
 import { countPendingBatches } from "@/lib/offline/outbox";
 import { API_CACHE } from "@/lib/offline/worker-messages";
 import type { UserDto } from "@/lib/users/sign-in-user";
@@ -42,9 +43,14 @@ export function SignInPanel({ next, user: signedIn, publicBaseUrl }: Props) {
 
   // Batches saved offline are sent with this session: signing out strands them until the farmer signs in again.
   const confirmSignOut = async () => {
-    const unsynced = await countPendingBatches().catch(() => 0);
-    const warning = `${unsynced} batch${unsynced === 1 ? " is" : "es are"} saved on this device but not synced yet. They stay here and are sent after you sign in again with this wallet. Sign out anyway?`;
-    if (unsynced > 0 && !window.confirm(warning)) return;
+    const batches = await countPendingBatches().catch(() => 0);
+    const files = (await listPendingFiles().catch(() => [])).length;
+    const waiting = [
+      batches ? `${batches} batch${batches === 1 ? "" : "es"}` : "",
+      files ? `${files} file${files === 1 ? "" : "s"}` : "",
+    ].filter(Boolean);
+    const warning = `${waiting.join(" and ")} ${batches + files === 1 ? "is" : "are"} saved on this device but not synced yet. They stay here and are sent after you sign in again with this wallet. Sign out anyway?`;
+    if (batches + files > 0 && !window.confirm(warning)) return;
     // Disconnecting a wallet makes RainbowKit call the adapter's signOut, which ends the session.
     await (disconnect.current ?? endSession)();
     await globalThis.caches?.delete(API_CACHE);

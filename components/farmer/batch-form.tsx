@@ -3,11 +3,15 @@
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 // Before the schemas are built: they probe for eval when they are created.
 import { UNITS } from "@/lib/batches/units";
+import type { CapturedFile } from "@/lib/offline/file-outbox-state";
 import { listPendingBatches } from "@/lib/offline/outbox";
 import type { PendingBatch } from "@/lib/offline/outbox-state";
 import { FARMER_API } from "@/lib/offline/worker-messages";
 import styles from "./farmer.module.css";
 import { type NewBatch, useFarmer } from "./farmer-app";
+import { CertificateFields, PhotoPicker, useCertificate } from "./file-capture";
+import { plural } from "./plural";
+import { sizeLabel } from "./waiting-files";
 
 type Draft = {
   cropType: string;
@@ -121,6 +125,10 @@ export function BatchForm() {
   const [saved, setSaved] = useState<string | null>(null);
   const [last, setLast] = useState<Carried | null>(null);
   const [busy, setBusy] = useState(false);
+  // Kept in memory until the batch is saved: then they wait on the phone with it, for its token id.
+  const [photos, setPhotos] = useState<{ key: string; photo: CapturedFile }[]>([]);
+  const certificate = useCertificate();
+  const [certificateOpen, setCertificateOpen] = useState(false);
 
   useEffect(() => {
     const target = fixTarget();
@@ -160,23 +168,30 @@ export function BatchForm() {
     const batch = toBatch(draft);
     const found = await validate(batch);
     setErrors(found);
-    if (Object.keys(found).length > 0) return;
+    const certificateFile = certificate.started ? await certificate.collect() : null;
+    if (certificate.started && !certificateFile) setCertificateOpen(true);
+    if (Object.keys(found).length > 0 || (certificate.started && !certificateFile)) return;
+    const files = [...photos.map(({ photo }) => photo), ...(certificateFile ? [certificateFile] : [])];
     setBusy(true);
     try {
       if (fixing) {
-        await resendFixed(fixing, batch);
+        await resendFixed(fixing, batch, files);
         setFixing(null);
         window.history.replaceState(null, "", "/farmer/new");
       } else {
-        await save(batch);
+        await save(batch, files);
       }
       localStorage.removeItem(DRAFT_KEY);
       setDraft(emptyDraft(farms));
+      setPhotos([]);
+      certificate.reset();
+      setCertificateOpen(false);
       setLast({ farmId: draft.farmId, harvestDate: draft.harvestDate, unit: draft.unit });
+      const what = files.length > 0 ? `${batch.cropType} with ${plural(files.length, "file")}` : batch.cropType;
       setSaved(
         online
-          ? `Saved ${batch.cropType}. Sending it to the ledger…`
-          : `Saved ${batch.cropType} on this phone. It will be sent when you are back online.`,
+          ? `Saved ${what}. Sending it to the ledger…`
+          : `Saved ${what} on this phone. It will be sent when you are back online.`,
       );
     } finally {
       setBusy(false);
@@ -343,6 +358,42 @@ export function BatchForm() {
             rows={3}
           />,
         )}
+        <fieldset className={styles.attach}>
+          <legend>Photos and certificate (optional)</legend>
+          <PhotoPicker
+            onPhotos={(taken) =>
+              setPhotos((current) => [...current, ...taken.map((photo) => ({ key: crypto.randomUUID(), photo }))])
+            }
+          />
+          {photos.length > 0 && (
+            <ul className={styles.list} data-testid="picked-photos">
+              {photos.map(({ key, photo }) => (
+                <li key={key} className={styles.item}>
+                  <span className={styles.fileName}>
+                    {photo.fileName} · {sizeLabel(photo.bytes.byteLength)}
+                  </span>
+                  <button
+                    type="button"
+                    className={styles.secondary}
+                    onClick={() => setPhotos((current) => current.filter((item) => item.key !== key))}
+                  >
+                    Remove
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <details
+            className={styles.certificate}
+            open={certificateOpen}
+            onToggle={(event) => setCertificateOpen(event.currentTarget.open)}
+          >
+            <summary className={styles.secondary}>Add certificate</summary>
+            <div className={styles.form}>
+              <CertificateFields certificate={certificate} />
+            </div>
+          </details>
+        </fieldset>
         <div className={styles.row}>
           <button type="submit" className={styles.primary} disabled={busy}>
             {fixing ? "Save and resend" : "Save batch"}

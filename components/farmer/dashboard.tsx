@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { UNIT_LABELS } from "@/lib/batches/labels";
 import type { MyBatch, MyBatchesPage } from "@/lib/batches/list-my-batches";
+import { assignTokens } from "@/lib/offline/file-outbox";
 import { resolveDelivered } from "@/lib/offline/outbox";
 import { downloadOutbox } from "@/lib/offline/outbox-export";
 import {
@@ -14,6 +15,8 @@ import {
 import styles from "./farmer.module.css";
 import { useFarmer } from "./farmer-app";
 import { OutboxList } from "./outbox-list";
+import { plural } from "./plural";
+import { WaitingFiles } from "./waiting-files";
 
 /** Lets the worker cache the batch pages the farmer is likely to open in the field. */
 function prefetchBatchPages(batches: MyBatch[]): void {
@@ -111,20 +114,37 @@ function LedgerList({ ledger }: { ledger: Ledger }) {
   );
 }
 
+/** "2", "3 files", "2 batches and 3 files": what waits, in the sync line's words. */
+function waitingWords(batches: number, files: number): string {
+  if (files === 0) return String(batches);
+  return batches === 0 ? plural(files, "file") : `${plural(batches, "batch", "batches")} and ${plural(files, "file")}`;
+}
+
 export function Dashboard() {
-  const { session, pending, outboxRead, online, syncing, needsSignIn, syncNow } = useFarmer();
+  const { session, pending, files, outboxRead, online, syncing, needsSignIn, syncNow } = useFarmer();
   const ledger = useLedger(session !== null);
-  const onLedger = useMemo(() => new Set(ledger.page?.results.map((batch) => batch.clientId)), [ledger.page]);
+  const tokens = useMemo(
+    () => new Map(ledger.page?.results.map((batch) => [batch.clientId, batch.tokenId])),
+    [ledger.page],
+  );
   // A batch whose reply was lost is on the ledger already: it is shown there, and leaves the outbox.
-  const onPhone = pending.filter((batch) => !onLedger.has(batch.clientId));
-  const delivered = pending.filter((batch) => onLedger.has(batch.clientId)).map((batch) => batch.clientId);
-  const deliveredKey = delivered.join();
+  const onPhone = pending.filter((batch) => !tokens.has(batch.clientId));
+  const deliveredJson = JSON.stringify(
+    pending
+      .filter((batch) => tokens.has(batch.clientId))
+      .map((batch) => ({ clientId: batch.clientId, tokenId: tokens.get(batch.clientId) })),
+  );
   useEffect(() => {
-    if (deliveredKey) void resolveDelivered(deliveredKey.split(","));
-  }, [deliveredKey]);
+    const delivered = JSON.parse(deliveredJson) as { clientId: string; tokenId: number }[];
+    if (delivered.length === 0) return;
+    // Its files learn the token id before the batch leaves the outbox, as when a replay delivers it.
+    void assignTokens(delivered).then(() => resolveDelivered(delivered.map((batch) => batch.clientId)));
+  }, [deliveredJson]);
 
   const waiting = onPhone.filter((batch) => batch.status === "pending").length;
-  const attention = onPhone.length - waiting;
+  const filesWaiting = files.filter((file) => file.status === "pending").length;
+  const attention = onPhone.length - waiting + files.length - filesWaiting;
+  const anyWaiting = waitingWords(waiting, filesWaiting);
 
   return (
     <main id="main" tabIndex={-1} className={styles.page}>
@@ -137,11 +157,11 @@ export function Dashboard() {
             : !outboxRead
               ? "Checking this phone…"
               : !online
-                ? `Offline. ${waiting ? `${waiting} saved on this phone, sent when you are back online.` : "Nothing waiting."}`
+                ? `Offline. ${waiting || filesWaiting ? `${anyWaiting} saved on this phone, sent when you are back online.` : "Nothing waiting."}`
                 : syncing
                   ? "Sending…"
-                  : waiting
-                    ? `${waiting} waiting to be sent.`
+                  : waiting || filesWaiting
+                    ? `${anyWaiting} waiting to be sent.`
                     : attention
                       ? `${attention} not accepted by the server: fix, export or discard ${attention === 1 ? "it" : "them"} below.`
                       : "Everything saved on this phone has reached the ledger."}
@@ -156,8 +176,8 @@ export function Dashboard() {
           <button
             type="button"
             className={styles.secondary}
-            onClick={() => downloadOutbox(onPhone)}
-            disabled={onPhone.length === 0}
+            onClick={() => void downloadOutbox(onPhone, files)}
+            disabled={onPhone.length === 0 && files.length === 0}
           >
             Export unsynced (JSON)
           </button>
@@ -167,6 +187,12 @@ export function Dashboard() {
       {outboxRead && (
         <>
           <OutboxList batches={onPhone} />
+          {files.length > 0 && (
+            <section className={styles.panel} aria-labelledby="files-heading">
+              <h2 id="files-heading">Photos and certificates on this phone</h2>
+              <WaitingFiles files={files} showBatch />
+            </section>
+          )}
           {session === null ? (
             <p className={styles.panel}>
               You are not signed in. <a href="/signin?next=/farmer">Sign in with your wallet</a> once while online;

@@ -1,3 +1,4 @@
+import type { PendingFile } from "@/lib/offline/file-outbox-state";
 import type { PendingBatch } from "@/lib/offline/outbox-state";
 import type { UserDto } from "@/lib/users/sign-in-user";
 import styles from "./farmer.module.css";
@@ -21,15 +22,16 @@ function Account({ session, online }: { session: UserDto | null | undefined; onl
 export function FarmerHeader({
   session,
   online,
-  pending,
+  outbox,
 }: {
   session: UserDto | null | undefined;
   online: boolean;
   /** null until the outbox has been read. */
-  pending: PendingBatch[] | null;
+  outbox: { batches: PendingBatch[]; files: PendingFile[] } | null;
 }) {
-  const unsynced = pending?.length ?? 0;
-  const attention = pending?.filter((batch) => batch.status === "needs-attention").length ?? 0;
+  // Batches and files in one count: the pill must fit a phone's width; the dashboard says which are which.
+  const waiting = [...(outbox?.batches ?? []), ...(outbox?.files ?? [])];
+  const attention = waiting.filter((item) => item.status === "needs-attention").length;
   return (
     <>
       <a className="skip-link" href="#main">
@@ -43,8 +45,12 @@ export function FarmerHeader({
           <span className={online ? styles.online : styles.offline} data-testid="connection">
             {online ? "Online" : "Offline"}
           </span>
-          <a href="/farmer" className={unsynced ? styles.countWaiting : styles.countDone} data-testid="unsynced-count">
-            {!pending ? "Checking this phone…" : unsynced === 0 ? "All synced" : `${unsynced} unsynced`}
+          <a
+            href="/farmer"
+            className={waiting.length ? styles.countWaiting : styles.countDone}
+            data-testid="unsynced-count"
+          >
+            {!outbox ? "Checking this phone…" : waiting.length === 0 ? "All synced" : `${waiting.length} unsynced`}
             {attention > 0 && ` · ${attention} to fix`}
           </a>
         </div>

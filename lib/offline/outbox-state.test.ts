@@ -135,7 +135,7 @@ describe("what the farmer reads about a failed try", () => {
 describe("outbox export", () => {
   it("lists every batch with the body the server would get", () => {
     const batch = newPendingBatch(body, Date.UTC(2026, 10, 24), uuid);
-    const exported = JSON.parse(outboxExport([batch], new Date(Date.UTC(2026, 10, 25))));
+    const exported = JSON.parse(outboxExport([batch], [], new Date(Date.UTC(2026, 10, 25))));
     expect(exported).toEqual({
       format: "greenledger-outbox/1",
       exportedAt: "2026-11-25T00:00:00.000Z",
@@ -150,6 +150,7 @@ describe("outbox export", () => {
           body: { ...body, clientId: batch.clientId },
         },
       ],
+      files: [],
     });
   });
 });

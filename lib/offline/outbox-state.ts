@@ -7,26 +7,33 @@ export type BatchBody = z.input<typeof createBatchSchema>;
 
 export type SendError = { status: number | null; code: string; message: string; fields?: FieldError[] };
 
-/**
- * One batch saved on the phone. `clientId` and `idempotencyKey` are fixed when it is saved, so every resend
- * is the same request to the server. Only `pending` batches are sent; `needs-attention` waits for the farmer.
- */
-export type PendingBatch = {
-  clientId: string;
-  idempotencyKey: string;
-  body: BatchBody;
-  savedAt: number;
+/** What the phone keeps about sending one thing (a batch, a file): only `pending` ones are sent by themselves. */
+export type Attempted = {
   status: "pending" | "needs-attention";
   attempts: number;
   nextAttemptAt: number;
   lastError: SendError | null;
 };
 
-export type SendOutcome =
-  | { kind: "delivered"; tokenId: number }
+/** How one try ended, for anything the phone sends: `delivered` lets it leave the phone. */
+export type Outcome =
+  | { kind: "delivered" }
   | { kind: "rejected"; error: SendError }
   | { kind: "retry"; error: SendError }
   | { kind: "signed-out" };
+
+/**
+ * One batch saved on the phone. `clientId` and `idempotencyKey` are fixed when it is saved, so every resend
+ * is the same request to the server. Only `pending` batches are sent; `needs-attention` waits for the farmer.
+ */
+export type PendingBatch = Attempted & {
+  clientId: string;
+  idempotencyKey: string;
+  body: BatchBody;
+  savedAt: number;
+};
+
+export type SendOutcome = Exclude<Outcome, { kind: "delivered" }> | { kind: "delivered"; tokenId: number };
 
 const BASE_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 5 * 60_000;
@@ -63,12 +70,8 @@ function errorFromBody(status: number, body: unknown): SendError {
   return { status, code: "unexpected_reply", message: `The server answered ${status}.` };
 }
 
-export function classifyReply(status: number, body: unknown): SendOutcome {
-  if (status === 200 || status === 201) {
-    const tokenId = (body as { tokenId?: unknown } | null)?.tokenId;
-    if (typeof tokenId === "number") return { kind: "delivered", tokenId };
-    return { kind: "retry", error: { status, code: "unexpected_reply", message: "The reply had no token id." } };
-  }
+/** A reply that is not a success: "not now" (retry), "not this" (rejected), or "sign in again". */
+export function classifyFailure(status: number, body: unknown): Exclude<Outcome, { kind: "delivered" }> {
   if (status === 401) return { kind: "signed-out" };
   const error = errorFromBody(status, body);
   if (status >= 500 || status === 408 || TRANSIENT_CODES.has(error.code)) return { kind: "retry", error };
@@ -76,8 +79,17 @@ export function classifyReply(status: number, body: unknown): SendOutcome {
   return { kind: "retry", error };
 }
 
+export function classifyReply(status: number, body: unknown): SendOutcome {
+  if (status === 200 || status === 201) {
+    const tokenId = (body as { tokenId?: unknown } | null)?.tokenId;
+    if (typeof tokenId === "number") return { kind: "delivered", tokenId };
+    return { kind: "retry", error: { status, code: "unexpected_reply", message: "The reply had no token id." } };
+  }
+  return classifyFailure(status, body);
+}
+
 /** `timedOut`: the request was sent but no answer came in time (the server may still have it). */
-export function networkFailure(reason: string, timedOut = false): SendOutcome {
+export function networkFailure(reason: string, timedOut = false): Extract<Outcome, { kind: "retry" }> {
   return { kind: "retry", error: { status: null, code: timedOut ? "timeout" : "network", message: reason } };
 }
 
@@ -101,23 +113,18 @@ export function describeNextTry(nextAttemptAt: number, now: number, online: bool
   return `Next try in ${Math.round(seconds / 60)} min.`;
 }
 
-/** The batch after a send attempt, or null when the server has it and it may leave the outbox. */
-export function afterAttempt(
-  batch: PendingBatch,
-  outcome: SendOutcome,
-  now: number,
-  random: number,
-): PendingBatch | null {
+/** A batch (or file) after a send attempt, or null when the server has it and it may leave the phone. */
+export function afterAttempt<T extends Attempted>(item: T, outcome: Outcome, now: number, random: number): T | null {
   switch (outcome.kind) {
     case "delivered":
       return null;
     case "signed-out":
-      return batch;
+      return item;
     case "rejected":
-      return { ...batch, status: "needs-attention", attempts: batch.attempts + 1, lastError: outcome.error };
+      return { ...item, status: "needs-attention", attempts: item.attempts + 1, lastError: outcome.error };
     case "retry": {
-      const attempts = batch.attempts + 1;
-      return { ...batch, attempts, nextAttemptAt: now + backoffMs(attempts, random), lastError: outcome.error };
+      const attempts = item.attempts + 1;
+      return { ...item, attempts, nextAttemptAt: now + backoffMs(attempts, random), lastError: outcome.error };
     }
   }
 }
@@ -128,6 +135,6 @@ export function resend(batch: PendingBatch, body: Omit<BatchBody, "clientId">, n
 }
 
 /** `ignoreBackoff`: the network just came back (`online`, `sync`), so waiting out the backoff gains nothing. */
-export function isDue(batch: PendingBatch, now: number, ignoreBackoff = false): boolean {
-  return batch.status === "pending" && (ignoreBackoff || batch.nextAttemptAt <= now);
+export function isDue(item: Attempted, now: number, ignoreBackoff = false): boolean {
+  return item.status === "pending" && (ignoreBackoff || item.nextAttemptAt <= now);
 }

@@ -24,7 +24,7 @@ function outbox(): Promise<IDBPDatabase<OutboxSchema>> {
 }
 
 /** Tells every open page (and the worker) that the outbox changed. */
-function announce(): void {
+export function announce(): void {
   const channel = new BroadcastChannel(CHANGES_CHANNEL);
   channel.postMessage("changed");
   channel.close();

@@ -1,3 +1,4 @@
+import { assignTokens } from "./file-outbox";
 import { listPendingBatches, recordAttempt, SYNC_LOCK } from "./outbox";
 import {
   afterAttempt,
@@ -47,7 +48,10 @@ async function replayHoldingLock(ignoreBackoff: boolean): Promise<ReplayResult> 
       signedOut = true;
       break;
     }
-    if (outcome.kind === "delivered") delivered += 1;
+    if (outcome.kind === "delivered") {
+      delivered += 1;
+      await assignTokens([{ clientId: next.clientId, tokenId: outcome.tokenId }]);
+    }
     await recordAttempt(next, afterAttempt(next, outcome, Date.now(), Math.random()));
   }
   const left = await listPendingBatches();

@@ -170,3 +170,60 @@ export async function recordLayoutShifts(context: BrowserContext): Promise<void>
 export function layoutShift(page: Page): Promise<number> {
   return page.evaluate(() => (window as unknown as { __shifts: number[] }).__shifts.reduce((sum, v) => sum + v, 0));
 }
+
+/** The photos and certificates waiting on the phone, as IndexedDB holds them (without their bytes). */
+export function pendingFiles(page: Page): Promise<
+  {
+    id: string;
+    kind: string;
+    size: number;
+    status: string;
+    attempts: number;
+    tokenId: number | null;
+    sentBytes: number;
+  }[]
+> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("greenledger-files");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains("pending-files")) {
+            db.close();
+            return resolve([]);
+          }
+          const request = db.transaction("pending-files").objectStore("pending-files").getAll();
+          request.onerror = () => reject(request.error);
+          request.onsuccess = () => {
+            db.close();
+            resolve(request.result);
+          };
+        };
+      }),
+  );
+}
+
+/** Counts, per attachment id, its declarations (POST on the batch) and its tus requests, whoever sent them. */
+export function recordFileRequests(context: BrowserContext) {
+  const declared: string[] = [];
+  const uploads: string[] = [];
+  context.on("request", (request) => {
+    const { pathname } = new URL(request.url());
+    if (request.method() === "POST" && /^\/api\/crop-batches\/\d+\/attachments$/.test(pathname)) {
+      declared.push((request.postDataJSON() as { id: string }).id);
+    } else if (pathname === "/api/uploads" && request.method() === "POST") {
+      const metadata = /attachmentId ([^,\s]+)/.exec(request.headers()["upload-metadata"] ?? "")?.[1] ?? "";
+      uploads.push(Buffer.from(metadata, "base64").toString("utf8"));
+    } else if (pathname.startsWith("/api/uploads/")) {
+      uploads.push(pathname.slice("/api/uploads/".length));
+    }
+  });
+  const count = (list: string[], id: string) => list.filter((item) => item === id).length;
+  return {
+    declarations: (id: string) => count(declared, id),
+    uploads: (id: string) => count(uploads, id),
+    total: () => declared.length + uploads.length,
+  };
+}

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { BatchFiles } from "@/components/farmer/batch-files";
 import styles from "@/components/farmer/farmer.module.css";
 import { PrintButton } from "@/components/farmer/print-button";
 import { BatchQr } from "@/components/verify/batch-qr";
@@ -13,7 +14,10 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return { title: `Batch #${batch.tokenId}` };
 }
 
-/** The farmer's view of one batch: its facts and the label's QR code (the verification URL), printable. */
+/**
+ * The farmer's view of one batch: its facts, the label's QR code (the verification URL), printable, and its photos
+ * and certificates.
+ */
 export default async function FarmerBatchPage({ params }: Props) {
   const batch = await loadBatchPage((await params).tokenId);
   const url = verificationUrl(batch.tokenId);
@@ -59,6 +63,7 @@ export default async function FarmerBatchPage({ params }: Props) {
           <dd>{batch.chainStatus}</dd>
         </dl>
       </section>
+      <BatchFiles tokenId={batch.tokenId} />
       <p className={styles.noPrint}>
         <a href="/farmer">Back to batches</a>
       </p>
