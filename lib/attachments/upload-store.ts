@@ -22,6 +22,19 @@ class CompatibleS3Store extends S3Store {
     });
     sendContentMd5(this.client);
   }
+
+  // tus's remove cancels the multipart upload first, which a finished upload no longer has, and then stops before
+  // deleting its objects; nor does it delete the unfinished part.
+  override async remove(id: string): Promise<void> {
+    await super.remove(id).catch((error: { status_code?: number }) => {
+      if (error?.status_code !== 404) throw error;
+    });
+    await this.client.deleteObjects({
+      Bucket: this.bucket,
+      Delete: { Objects: [{ Key: id }, { Key: `${id}.info` }, { Key: `${id}.part` }] },
+    });
+    await this.clearCache(id);
+  }
 }
 
 function createUploadStore(): UploadStore {
