@@ -53,7 +53,7 @@ async function processPhoto(bytes: Buffer): Promise<Processed> {
     .rotate()
     .resize(PHOTO_EDGE, PHOTO_EDGE, { fit: "inside", withoutEnlargement: true })
     .flatten({ background: "#ffffff" })
-    .jpeg({ quality: 82, mozjpeg: true })
+    .jpeg({ quality: 82 })
     .toBuffer({ resolveWithObject: true })
     .catch((error: Error) => {
       throw new Refused(`The image cannot be read (${error.message}).`);
