@@ -482,16 +482,22 @@ async function buildId(): Promise<string> {
 async function startOurs(name: string, files: FileSet): Promise<Ours> {
   await buildId();
   const cluster = pgCluster();
-  const { url, dataDir } = await cluster.start();
   const started: Partial<Ours> = {};
-  try {
-    return await prepareOurs(name, files, { cluster, url, dataDir }, started);
-  } catch (error) {
-    // A server that never became ready leaves nothing running behind it.
+  // Until it is ready, what has started is stopped on failure, or by cleanUp() when the bench is stopped meanwhile.
+  const undo = async () => {
     await started.sql?.end();
     await started.server?.child.stop();
     await cluster.destroy();
+  };
+  stops.push(undo);
+  try {
+    const { url, dataDir } = await cluster.start();
+    return await prepareOurs(name, files, { cluster, url, dataDir }, started);
+  } catch (error) {
+    await undo().catch(() => undefined);
     throw error;
+  } finally {
+    if (stops.includes(undo)) stops.splice(stops.indexOf(undo), 1);
   }
 }
 
@@ -779,15 +785,55 @@ async function main(): Promise<void> {
 }
 
 async function cleanUp(): Promise<void> {
-  for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(error));
-  stops.length = 0;
+  for (const stop of stops.splice(0).reverse()) await stop().catch((error: unknown) => console.error(error));
+}
+
+/** The processes this bench started that are still running (a server still starting, its chain, the clients). */
+function ownDescendants(): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    const parent = /^\d+$/.test(entry) ? statFields(entry)?.[1] : undefined;
+    if (parent !== undefined) parents.set(Number(entry), parent);
+  }
+  const found: number[] = [];
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (mine.has(parent) && !mine.has(pid)) {
+        mine.add(pid);
+        found.push(pid);
+        grew = true;
+      }
+    }
+  }
+  return found;
 }
 
 // Stopped from outside: its servers and clusters are stopped too, not left running on a shared machine.
+let stopping: Promise<never> | undefined;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    say(`${signal}: stopping the servers`);
-    void cleanUp().finally(() => process.exit(130));
+  // A signal repeated while stopping is ignored: the stop finishes what it started.
+  process.on(signal, () => {
+    stopping ??= (async () => {
+      say(`${signal}: stopping the servers`);
+      // Taken first: a server killed while it starts leaves its chain to PID 1.
+      const descendants = ownDescendants();
+      await cleanUp();
+      const signalAll = (name: NodeJS.Signals) => {
+        for (const pid of descendants) {
+          try {
+            process.kill(pid, name);
+          } catch {
+            // Already gone.
+          }
+        }
+      };
+      signalAll("SIGTERM");
+      await delay(3_000);
+      signalAll("SIGKILL");
+      return process.exit(signal === "SIGINT" ? 130 : 143);
+    })();
   });
 }
 
@@ -796,6 +842,8 @@ try {
   await main();
   finished = true;
 } finally {
+  // A run failing because it is being stopped waits for the stop, which exits.
+  if (stopping) await stopping;
   await cleanUp();
   // A failed run keeps its servers' logs.
   if (finished && !flags.keep && !flags["cpu-prof"]) rmSync(logDir, { recursive: true, force: true });

@@ -14,3 +14,5 @@ export const MAX_IMAGE_PIXELS = 48_000_000;
 /** The long edge of a stored photo, and of its thumbnail. */
 export const PHOTO_EDGE = 2000;
 export const THUMB_EDGE = 480;
+/** How long a worker holds a received file it claimed: one takes well under a second; a dead worker's is taken back. */
+export const CLAIM_SECONDS = 60;

@@ -3,7 +3,7 @@ import { PDFDocument } from "pdf-lib";
 import sharp from "sharp";
 import { fileUrl } from "@/lib/attachments/attachment-dto";
 import { contentStore } from "@/lib/attachments/content-store";
-import { MAX_IMAGE_PIXELS, MAX_PDF_PAGES, PHOTO_EDGE, THUMB_EDGE } from "@/lib/attachments/limits";
+import { CLAIM_SECONDS, MAX_IMAGE_PIXELS, MAX_PDF_PAGES, PHOTO_EDGE, THUMB_EDGE } from "@/lib/attachments/limits";
 import { uploads } from "@/lib/attachments/receive-upload";
 import { readUpload, uploadStore } from "@/lib/attachments/upload-store";
 import { InfectedFileError, scanForViruses } from "@/lib/attachments/virus-scan";
@@ -16,8 +16,6 @@ import { log } from "@/lib/log";
 
 const POLL_MS = 1_000;
 const MAX_ATTEMPTS = 5;
-// A claimed file not finished by then (its worker died) is claimed again; one file takes well under a second.
-const CLAIM_SECONDS = 60;
 
 // Decoded images are not kept between files: memory stays bounded by the files in progress.
 sharp.cache(false);
