@@ -113,3 +113,12 @@ export async function consumeRateLimit(scope: RateLimitScope, id: string): Promi
     "retry-after": String(seconds),
   });
 }
+
+/** Forgets what `id` has used in `scope`, everywhere (an operator unblocking an address; a test that used one up). */
+export async function forgetRateLimit(scope: RateLimitScope, id: string): Promise<void> {
+  limiters[scope] ??= createLimiter(scope);
+  const { memory, redis } = limiters[scope];
+  if (scope === "ip") reservations.delete(id);
+  await memory.delete(id);
+  if (redis) await withRedis(() => redis.delete(id));
+}

@@ -5,7 +5,7 @@ import { POST as recordEvent } from "@/app/api/crop-batches/[tokenId]/events/rou
 import { POST as createBatch } from "@/app/api/crop-batches/route";
 import { POST as search } from "@/app/api/crop-batches/search/route";
 import { GET as verify } from "@/app/api/verify/[tokenId]/route";
-import { consumeRateLimit } from "@/lib/api/rate-limit";
+import { consumeRateLimit, forgetRateLimit } from "@/lib/api/rate-limit";
 import { env } from "@/lib/env.mjs";
 import { createGateway } from "@/lib/http/gateway";
 import { httpPurgeTarget, setPurgeTarget } from "@/lib/http/purge";
@@ -274,5 +274,9 @@ describe("HTTP caching and the gateway's fast verification path", () => {
       "ip",
       "session",
     ]);
+    // With Redis the count is shared with the suite's next files, which also call from 127.0.0.1.
+    await forgetRateLimit("ip", "127.0.0.1");
+    await forgetRateLimit("session", farmer.address);
+    expect((await fetch(`${base}/api/verify/1`)).status).not.toBe(429);
   });
 });
