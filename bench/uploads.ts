@@ -15,6 +15,7 @@ import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
 import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
 import { freePort } from "@/scripts/free-port.mjs";
 import { farmerWithFarm } from "@/tests/support/farmer";
+import { CERTIFICATE } from "@/tests/support/files";
 
 /**
  * The uploads benchmark: N concurrent tus uploads on loopback (80 % photos of ~230 KB, 20 % certificate PDFs of
@@ -69,13 +70,6 @@ const CLOCK_TICK_MS = 10;
 // clients' starts and their reading of answers, which the bench would count as the server's speed.
 const CLIENT_NICE = -10;
 const UPLOAD_PATH = "/api/uploads";
-const CERTIFICATE = {
-  issuer: "Skal Biocontrole",
-  number: "NL-BIO-01-12345",
-  scope: "Organic production of vegetables",
-  validFrom: "2026-01-01",
-  validUntil: "2027-12-31",
-};
 const command = `npm run bench:uploads${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
 const startedAt = new Date();
 const machineLine = machine();

@@ -21,6 +21,7 @@ import { getVerification } from "@/lib/verify/get-verification";
 import { call, farmOf, newBatch, type TestUser, userWithRole } from "@/tests/support/api";
 import {
   brokenPdf,
+  CERTIFICATE,
   certificatePdf,
   HTML_TAIL,
   pngBomb,
@@ -30,14 +31,6 @@ import {
 import { storedFiles, tamperWith } from "@/tests/support/stored-files";
 import { tusUpload } from "@/tests/support/tus";
 import { until } from "@/tests/support/until";
-
-const CERTIFICATE = {
-  issuer: "Skal Biocontrole",
-  number: "NL-BIO-01-12345",
-  scope: "Organic production of vegetables",
-  validFrom: "2026-01-01",
-  validUntil: "2027-12-31",
-};
 
 describe("attachments: declared, uploaded with tus, processed off the request path", () => {
   let server: http.Server;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Child, start } from "@/bench/processes";
 import { type PgCluster, pgCluster } from "@/deploy/local/pg-cluster";
 import { type ServerProcess, startServerProcess } from "@/deploy/local/server-process";
-import { type Swift, startSwift } from "@/deploy/local/swift";
+import { type Swift, s3Env, startSwift } from "@/deploy/local/swift";
 import type { AttachmentDto } from "@/lib/attachments/attachment-dto";
 import { CLAIM_SECONDS } from "@/lib/attachments/limits";
 import { type AnvilInstance, startAnvil } from "@/lib/chain/anvil";
@@ -21,6 +21,7 @@ import { devAccount, privateKeyOf } from "@/tests/chain/support/chain-world";
 import { newBatch } from "@/tests/support/api";
 import { countingProxy } from "@/tests/support/counting-proxy";
 import { farmerWithFarm } from "@/tests/support/farmer";
+import { CERTIFICATE } from "@/tests/support/files";
 import { noisePdf, noisePhoto } from "@/tests/support/noise-files";
 import { until } from "@/tests/support/until";
 import type { ClientLogLine, Declaration, Outbox } from "@/tests/support/upload-client";
@@ -45,14 +46,6 @@ const RETRY_DELAYS = [100, 250, 500, ...Array<number>(SERVER_AWAY_MS / 1_000).fi
 const READY_WITHIN_MS = 90_000;
 // With S3 the worker mostly waits on the store, not on the CPU.
 const PROCESSING_CONCURRENCY = 4;
-
-const CERTIFICATE = {
-  issuer: "Skal Biocontrole",
-  number: "NL-BIO-01-12345",
-  scope: "Organic production of vegetables",
-  validFrom: "2026-01-01",
-  validUntil: "2027-12-31",
-};
 
 /** Runs `task` on every item, `width` at a time. */
 async function inParallel<T>(items: T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -146,16 +139,7 @@ describe.each([["disk"], ["s3"]] as const)("uploads on the %s store, to the real
       RELAYER_PRIVATE_KEY: relayerKey,
       LOG_LEVEL: "warn",
       ATTACHMENT_CONCURRENCY: String(PROCESSING_CONCURRENCY),
-      ...(swift
-        ? {
-            S3_BUCKET: swift.bucket,
-            S3_ENDPOINT: swift.endpoint,
-            S3_REGION: swift.region,
-            S3_ACCESS_KEY_ID: swift.accessKeyId,
-            S3_SECRET_ACCESS_KEY: swift.secretAccessKey,
-            S3_FORCE_PATH_STYLE: "true",
-          }
-        : {}),
+      ...(swift ? s3Env(swift) : {}),
     };
     if (swift) {
       s3 = new S3Client({

@@ -59,3 +59,12 @@ export async function certificatePdf(pages = 1, title = "EU Organic certificate"
 }
 
 export const brokenPdf = () => Buffer.from("%PDF-1.7\n1 0 obj << /Type /Catalog >>\nthis is not a PDF any more\n");
+
+/** The certificate details declared with the PDFs the tests and the bench send. */
+export const CERTIFICATE = {
+  issuer: "Skal Biocontrole",
+  number: "NL-BIO-01-12345",
+  scope: "Organic production of vegetables",
+  validFrom: "2026-01-01",
+  validUntil: "2027-12-31",
+};
