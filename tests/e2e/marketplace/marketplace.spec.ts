@@ -286,6 +286,7 @@ test("the keyboard skips to the content, tabs through the filters in order to a 
     "mk-q",
     "mk-crop",
     "mk-cert",
+    "mk-valid-cert",
     "mk-quality",
     "mk-from",
     "mk-to",
