@@ -1,6 +1,7 @@
 import path from "node:path";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
+import { CHAIN_SYNC_BUCKETS, LATENCY_BUCKETS } from "./metrics/buckets.mjs";
 
 // Anvil's and Hardhat's well-known accounts: fine on the embedded chain, refused on any other.
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -23,6 +24,47 @@ const POOL_DEFAULTS = {
   web: { write: 10, read: 20, analytics: 5 },
   worker: { write: 5, read: 2, analytics: 3 },
 };
+
+// Each SLA's default bound (lib/observability/sla.ts) and the buckets of its histogram: the alert rules read the
+// bucket at the bound, so a bound must be one of them.
+const SLA_BOUNDS = {
+  verification: { ms: 150, buckets: LATENCY_BUCKETS },
+  search: { ms: 300, buckets: LATENCY_BUCKETS },
+  tracking: { ms: 50, buckets: LATENCY_BUCKETS },
+  chain_sync: { ms: 15_000, buckets: CHAIN_SYNC_BUCKETS },
+  upload: { ms: 5_000, buckets: LATENCY_BUCKETS },
+  api: { ms: 100, buckets: LATENCY_BUCKETS },
+};
+/** @typedef {keyof typeof SLA_BOUNDS} SlaKey */
+
+/** `verification=150,search=300`: every SLA's bound in seconds, exactly one of its histogram's buckets. */
+const slaBounds = z
+  .string()
+  .default("")
+  .transform((value, context) => {
+    const bounds = /** @type {Record<SlaKey, number>} */ (
+      Object.fromEntries(Object.entries(SLA_BOUNDS).map(([key, { ms }]) => [key, ms / 1000]))
+    );
+    for (const item of value.split(",").map((part) => part.trim())) {
+      if (!item) continue;
+      const [key = "", ms = ""] = item.split("=").map((part) => part.trim());
+      if (!Object.hasOwn(SLA_BOUNDS, key) || !/^\d+(\.\d+)?$/.test(ms)) {
+        const keys = Object.keys(SLA_BOUNDS).join(", ");
+        context.addIssue({
+          code: "custom",
+          message: `"${item}" is not <sla>=<milliseconds> with <sla> one of ${keys}`,
+        });
+        continue;
+      }
+      const { buckets } = SLA_BOUNDS[/** @type {SlaKey} */ (key)];
+      const bucket = buckets.find((seconds) => Math.abs(seconds * 1000 - Number(ms)) < 1e-9);
+      if (bucket === undefined) {
+        const allowed = buckets.map((seconds) => Number((seconds * 1000).toPrecision(6))).join(", ");
+        context.addIssue({ code: "custom", message: `${key}=${ms} is not a bucket of its histogram (ms: ${allowed})` });
+      } else bounds[/** @type {SlaKey} */ (key)] = bucket;
+    }
+    return bounds;
+  });
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -124,6 +166,7 @@ const schema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SLA_BOUNDS_MS: slaBounds,
 });
 
 const checked = schema.superRefine((value, context) => {
@@ -165,7 +208,7 @@ export function parseEnv(source) {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n${problems.join("\n")}`);
   }
-  const parsed = result.data;
+  const { SLA_BOUNDS_MS, ...parsed } = result.data;
   const dataDir = path.resolve(parsed.DATA_DIR);
   const embedded = !parsed.DATABASE_URL;
   const primaryUrl =
@@ -177,6 +220,8 @@ export function parseEnv(source) {
     DB_POOL_READ_MAX: parsed.DB_POOL_READ_MAX ?? pools.read,
     DB_POOL_ANALYTICS_MAX: parsed.DB_POOL_ANALYTICS_MAX ?? pools.analytics,
     dataDir,
+    /** Each SLA's bound in seconds, a bucket of its histogram. */
+    slaBounds: SLA_BOUNDS_MS,
     chain: parsed.CHAIN_RPC_URL
       ? {
           embedded: false,

@@ -66,6 +66,25 @@ describe("parseEnv", () => {
     ).toThrow(/RELAYER_PRIVATE_KEY: is a well-known development key/);
   });
 
+  it("sets SLA bounds in ms, each one a bucket of its histogram, and names the problem otherwise", () => {
+    expect(parseEnv({}).slaBounds).toEqual({
+      verification: 0.15,
+      search: 0.3,
+      tracking: 0.05,
+      chain_sync: 15,
+      upload: 5,
+      api: 0.1,
+    });
+    expect(parseEnv({ SLA_BOUNDS_MS: " verification=75 , chain_sync=30000" }).slaBounds).toMatchObject({
+      verification: 0.075,
+      chain_sync: 30,
+      search: 0.3,
+    });
+    expect(() => parseEnv({ SLA_BOUNDS_MS: "search=250,checkout=100" })).toThrow(
+      /SLA_BOUNDS_MS: search=250 is not a bucket of its histogram \(ms: [\d., ]*200, 300[\d., ]*\)[\s\S]*"checkout=100" is not <sla>=<milliseconds>/,
+    );
+  });
+
   // What every instance of a many-instance install shares.
   const shared = {
     DATABASE_URL: "postgresql://app@db:5432/gl",

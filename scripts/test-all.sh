@@ -10,7 +10,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 # Debian packages the tests run: Redis servers of their own (cache tests), Chromium (e2e, budgets), HAProxy and
 # Varnish with vmod-xkey (deploy/'s configs, the page cache test), OpenStack Swift with memcached (the S3 store the
-# PostgreSQL pass keeps files in), clamd (the antivirus hook).
+# PostgreSQL pass keeps files in), clamd (the antivirus hook), promtool (deploy/prometheus/'s rules and their tests).
 missing=()
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -20,6 +20,7 @@ missing=()
 [ -x /usr/bin/swift-proxy-server ] || missing+=(swift swift-proxy swift-account swift-container swift-object)
 [ -x /usr/bin/memcached ] || missing+=(memcached)
 [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
+[ -x /usr/bin/promtool ] || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo

@@ -2,6 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { type Address, BlockNotFoundError, decodeEventLog, type Hash, type Log, type PublicClient } from "viem";
 import type { Prisma, PrismaClient } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics/metrics";
 import { cropBatchAbi } from "./crop-batch-abi";
 import { type ProjectionEvent, projectToken } from "./token-projection";
 
@@ -51,7 +52,7 @@ export class ReorgTooDeepError extends Error {
 }
 
 type Cursor = { number: bigint; hash: string | null };
-type Header = { number: bigint; hash: Hash; parentHash: Hash };
+type Header = { number: bigint; hash: Hash; parentHash: Hash; timestamp: bigint };
 type EventRow = Prisma.ChainEventCreateManyInput;
 type JsonArg = string | number | boolean;
 
@@ -68,6 +69,7 @@ const MAX_INT8 = 2n ** 63n - 1n;
 
 const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const reportLag = (head: bigint, indexed: bigint): void => metrics.chainLag.set(Number(maxBig(0n, head - indexed)));
 
 function toJsonArgs(args: Record<string, unknown>): Record<string, JsonArg> {
   const out: Record<string, JsonArg> = {};
@@ -96,7 +98,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
     try {
       const block = await client.getBlock({ blockNumber });
       if (block.hash === null) throw new ChainMovedError(`block ${blockNumber} has no hash yet`);
-      return { number: blockNumber, hash: block.hash, parentHash: block.parentHash };
+      return { number: blockNumber, hash: block.hash, parentHash: block.parentHash, timestamp: block.timestamp };
     } catch (error) {
       if (error instanceof BlockNotFoundError) throw new ChainMovedError(`block ${blockNumber} is gone`);
       throw error;
@@ -258,6 +260,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
       }
       return { deleted: count, tokens: tokenIds };
     }, TRANSACTION_OPTIONS);
+    reportLag(head, keepUpTo);
     log.warn(
       { chainId, from: keepUpTo + 1n, to: cursor.number, events: deleted, tokens: tokens.length },
       "chain reorg: rolled back the indexed blocks that left the chain",
@@ -299,7 +302,10 @@ export function createIndexer(options: IndexerOptions): Indexer {
       const replaced = cursor.number > head || (await header(cursor.number)).hash !== cursor.hash;
       if (replaced) return rollBack(cursor, head);
     }
-    if (cursor.number >= head) return null;
+    if (cursor.number >= head) {
+      reportLag(head, cursor.number);
+      return null;
+    }
 
     const from = cursor.number + 1n;
     const to = minBig(head, cursor.number + batchBlocks);
@@ -346,6 +352,13 @@ export function createIndexer(options: IndexerOptions): Indexer {
       await tx.chainCursor.upsert({ where: { chainId }, create: { chainId, ...cursorRow }, update: cursorRow });
       return [...tokenIds, ...statusChanged, ...transferred];
     }, TRANSACTION_OPTIONS);
+    const committed = Date.now() / 1000;
+    // Every log's block was fetched above, so its timestamp costs no call of its own.
+    for (const entry of logs) {
+      const minedAt = Number(byNumber.get(entry.blockNumber)?.timestamp);
+      metrics.chainSync.observe(Math.max(0, committed - minedAt));
+    }
+    reportLag(head, to);
     await notify(changed);
     return { from, to, events: rows.length, reorged: false };
   }
@@ -363,6 +376,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
         idle = idleAt === null ? 0 : idle + 1;
         if (idleAt !== null) wait = Math.min(intervalMs * 2 ** (idle - 1), IDLE_INTERVAL_MS);
         failures = 0;
+        metrics.chainPolled.setToCurrentTime();
       } catch (error) {
         if (error instanceof ChainMovedError) {
           log.warn({ chainId, reason: error.message }, "indexer step abandoned; retrying");

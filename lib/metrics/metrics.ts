@@ -1,10 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-
-// From 0.1 ms to 10 s, dense enough around the targets (100/150/300 ms) to read P50, P99 and P99.9.
-const LATENCY_BUCKETS = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
-  0.5, 0.75, 1, 2.5, 5, 10,
-];
+import { CHAIN_SYNC_BUCKETS, LATENCY_BUCKETS } from "@/lib/metrics/buckets.mjs";
 
 type PoolStats = { totalCount: number; idleCount: number; waitingCount: number };
 
@@ -125,6 +120,32 @@ function createMetrics() {
       name: "gl_live_resumes_total",
       help: "Live streams that reconnected with Last-Event-ID: replayed what was missed, or sent a snapshot.",
       labelNames: ["kind"] as const,
+      registers,
+    }),
+    chainSync: new Histogram({
+      name: "gl_chain_sync_seconds",
+      help: "From a chain event's block timestamp (the chain's clock, whole seconds) to its row committed in PostgreSQL, once per indexed event.",
+      buckets: CHAIN_SYNC_BUCKETS,
+      registers,
+    }),
+    chainLag: new Gauge({
+      name: "gl_chain_lag_blocks",
+      help: "Blocks from the chain's head to the last indexed block, after the indexer's last step (0 where no indexer runs).",
+      registers,
+    }),
+    chainPolled: new Gauge({
+      name: "gl_chain_indexer_polled_timestamp_seconds",
+      help: "When the indexer last read the chain and the database without an error (Unix time; 0 where no indexer runs).",
+      registers,
+    }),
+    attachmentsWaiting: new Gauge({
+      name: "gl_attachments_waiting",
+      help: "Attachments received and not yet ready (waiting for processing, or retrying), as a worker last counted them.",
+      registers,
+    }),
+    attachmentOldestWaiting: new Gauge({
+      name: "gl_attachment_oldest_waiting_seconds",
+      help: "How long the oldest received attachment has waited to be ready, as a worker last counted it.",
       registers,
     }),
     pools,

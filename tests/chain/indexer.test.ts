@@ -12,6 +12,7 @@ import {
 } from "@/lib/chain/indexer";
 import { waitForReceipt } from "@/lib/chain/receipt";
 import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics/metrics";
 import {
   type ChainWorld,
   chainStatuses,
@@ -120,10 +121,23 @@ describe("chain indexer", () => {
       onTokensChanged: (t) => void changed.push(...t),
     });
     expect(Object.values(await chainStatuses(database.db, ids))).toEqual(ids.map(() => "pending"));
+    const synced = async () => {
+      const { values } = await metrics.chainSync.get();
+      const find = (name: string, le?: number) =>
+        values.find((v) => v.metricName === name && v.labels.le === le)?.value ?? 0;
+      return { all: find("gl_chain_sync_seconds_count"), withinFiveMinutes: find("gl_chain_sync_seconds_bucket", 300) };
+    };
+    const syncedBefore = await synced();
 
     const steps = await catchUp(indexer);
     expect(steps.length).toBeGreaterThan(1);
     expect(steps.every((s) => !s.reorged && s.to - s.from < 4n)).toBe(true);
+    // One observation per event, timed from its block's timestamp (seconds ago, not a unit off); caught up: no lag.
+    const events = steps.reduce((sum, s) => sum + s.events, 0);
+    const syncedAfter = await synced();
+    expect(syncedAfter.all - syncedBefore.all).toBe(events);
+    expect(syncedAfter.withinFiveMinutes - syncedBefore.withinFiveMinutes).toBe(events);
+    expect((await metrics.chainLag.get()).values[0]?.value).toBe(0);
     const head = await w.client.getBlockNumber();
     const cursor = await database.db.chainCursor.findUnique({ where: { chainId: w.chainId } });
     expect(cursor?.blockNumber).toBe(head);
