@@ -59,7 +59,11 @@ async function existing(row: Attachment, tokenId: number, input: DeclareAttachme
   // The upload's last answer was lost before it was recorded: its bytes are all here, so it is received now.
   if (row.status === "uploading") {
     const upload = await uploadStore.getUpload(row.id).catch(() => null);
-    if (upload && upload.size === upload.offset) return finishUpload(row.id).catch(() => row);
+    if (upload && upload.size === upload.offset) {
+      // A refusal (not what its kind accepts) is recorded on the row, which is what the phone is told.
+      await finishUpload(row.id).catch(() => undefined);
+      return db.attachment.findUniqueOrThrow({ where: { id: row.id } });
+    }
   }
   return row;
 }

@@ -4,7 +4,7 @@ import sharp from "sharp";
 import { fileUrl } from "@/lib/attachments/attachment-dto";
 import { contentStore } from "@/lib/attachments/content-store";
 import { CLAIM_SECONDS, MAX_IMAGE_PIXELS, MAX_PDF_PAGES, PHOTO_EDGE, THUMB_EDGE } from "@/lib/attachments/limits";
-import { uploads } from "@/lib/attachments/receive-upload";
+import { isReceiving, uploads } from "@/lib/attachments/receive-upload";
 import { readUpload, uploadStore } from "@/lib/attachments/upload-store";
 import { InfectedFileError, scanForViruses } from "@/lib/attachments/virus-scan";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
@@ -13,12 +13,16 @@ import { env } from "@/lib/env.mjs";
 import { buildEpcisEvent } from "@/lib/epcis/event";
 import type { Attachment } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics/metrics";
 
 const POLL_MS = 1_000;
+const COUNT_MS = 15_000;
 const MAX_ATTEMPTS = 5;
 
-// Decoded images are not kept between files: memory stays bounded by the files in progress.
+// Decoded images are not kept between files: memory stays bounded by the files in progress. One thread per image, so
+// that ATTACHMENT_CONCURRENCY bounds the cores processing takes.
 sharp.cache(false);
+sharp.concurrency(1);
 
 /** A file that can never be made ready, with the reason the farmer is shown. */
 class Refused extends Error {}
@@ -189,6 +193,15 @@ async function takeBackClaims(): Promise<void> {
   if (released > 0) log.info({ released }, "took back files a stopped worker had claimed");
 }
 
+/** Reported as gl_attachments_waiting and gl_attachment_oldest_waiting_seconds: what "uploads not ready" alerts read. */
+async function countWaiting(): Promise<void> {
+  const [row] = await db.$queryRaw<{ waiting: number; oldest: number | null }[]>`
+    SELECT count(*)::int AS waiting, EXTRACT(EPOCH FROM now() - min(received_at))::float8 AS oldest
+      FROM attachments WHERE status = 'received'`;
+  metrics.attachmentsWaiting.set(row?.waiting ?? 0);
+  metrics.attachmentOldestWaiting.set(row?.oldest ?? 0);
+}
+
 export type AttachmentProcessing = { stop(): Promise<void> };
 
 /** The worker's job queue: received files are sniffed, scanned, re-encoded or checked, stored and made ready. */
@@ -198,10 +211,12 @@ export function startAttachmentProcessing(concurrency = env.ATTACHMENT_CONCURREN
   let claiming = false;
   let stopped = false;
   const pump = async () => {
-    if (claiming || stopped || active.size >= concurrency) return;
+    // Receiving is what a farmer waits for; processing has a minute. While uploads arrive here, one file at a time.
+    const limit = isReceiving() ? 1 : concurrency;
+    if (claiming || stopped || active.size >= limit) return;
     claiming = true;
     try {
-      for (const row of await claim(concurrency - active.size)) {
+      for (const row of await claim(limit - active.size)) {
         const job = processOne(row)
           .catch((error) => log.error({ err: error, attachment: row.id }, "attachment processing failed"))
           .finally(() => {
@@ -220,6 +235,11 @@ export function startAttachmentProcessing(concurrency = env.ATTACHMENT_CONCURREN
   uploads.on("received", wake);
   const timer = setInterval(wake, POLL_MS);
   timer.unref();
+  const counter = setInterval(
+    () => void countWaiting().catch((error) => log.warn({ err: error }, "counting waiting attachments failed")),
+    COUNT_MS,
+  );
+  counter.unref();
   void takeBackClaims()
     .catch((error) => log.warn({ err: error }, "taking back claimed files failed"))
     .finally(wake);
@@ -227,6 +247,7 @@ export function startAttachmentProcessing(concurrency = env.ATTACHMENT_CONCURREN
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearInterval(counter);
       uploads.off("received", wake);
       await Promise.all(active);
     },

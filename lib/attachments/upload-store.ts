@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { FileStore } from "@tus/file-store";
 import { S3Store } from "@tus/s3-store";
-import type { DataStore } from "@tus/utils";
+import type { DataStore } from "@tus/server";
 import { type S3Storage, s3Config, sendContentMd5 } from "@/lib/attachments/s3-config";
 import { env } from "@/lib/env.mjs";
 
@@ -35,6 +35,17 @@ class CompatibleS3Store extends S3Store {
     });
     await this.clearCache(id);
   }
+
+  async listIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.listObjectsV2({ Bucket: this.bucket, ContinuationToken });
+      for (const { Key } of page.Contents ?? []) if (Key?.endsWith(".info")) ids.push(Key.slice(0, -".info".length));
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+    return ids;
+  }
 }
 
 function createUploadStore(): UploadStore {
@@ -49,11 +60,26 @@ function createUploadStore(): UploadStore {
 /** Unfinished and finished tus uploads, before the worker has processed them. */
 export const uploadStore: UploadStore = createUploadStore();
 
-/** Makes a finished upload's bytes durable before it is called received (a file store's writes are not synced). */
-export async function syncUpload(id: string): Promise<void> {
-  if (!(uploadStore instanceof FileStore)) return;
+/**
+ * The start of a finished upload, for sniffing; on a file store the file is made durable in the same open (its writes
+ * are not synced), before the attachment is called received.
+ */
+export async function readUploadStart(id: string, bytes: number): Promise<Buffer> {
+  if (!(uploadStore instanceof FileStore)) return readUpload(id, bytes);
   const handle = await open(path.join(uploadStore.directory, id), "r");
-  await handle.sync().finally(() => handle.close());
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
+    await handle.sync();
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The id of every upload the store holds, finished or not. */
+export async function listUploadIds(): Promise<string[]> {
+  if (uploadStore instanceof CompatibleS3Store) return uploadStore.listIds();
+  return (await (uploadStore as FileStore).configstore.list?.()) ?? [];
 }
 
 /** Up to `bytes` of the upload's start, or all of it. */

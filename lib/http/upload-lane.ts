@@ -6,7 +6,7 @@ import { errorResponse } from "@/lib/api/handler";
 import { FILES_PATH, UPLOAD_PATH } from "@/lib/attachments/attachment-dto";
 import { contentStore } from "@/lib/attachments/content-store";
 import { MAX_BYTES } from "@/lib/attachments/limits";
-import { authorizeUpload, finishUpload } from "@/lib/attachments/receive-upload";
+import { authorizeUpload, finishUpload, receivedSize, trackReceiving } from "@/lib/attachments/receive-upload";
 import { attachmentIdSchema } from "@/lib/attachments/schema";
 import { isStoredFileServed } from "@/lib/attachments/stored-file";
 import { uploadStore } from "@/lib/attachments/upload-store";
@@ -108,6 +108,22 @@ async function serveFile(request: http.IncomingMessage, response: http.ServerRes
   await pipeline(await file.stream(), response).catch(() => response.destroy());
 }
 
+// A phone that lost the last PATCH's answer asks where its upload stands. Once received, the bytes may already have
+// left the upload store: the answer is "all of it", so any tus client finishes instead of starting over or failing.
+async function answerReceived(request: http.IncomingMessage, response: http.ServerResponse, pathname: string) {
+  const id = attachmentIdSchema.safeParse(pathname.slice(UPLOAD_PATH.length + 1));
+  const size = id.success ? await receivedSize(request.headers.cookie ?? null, id.data) : undefined;
+  if (size === undefined) return false;
+  response.writeHead(200, {
+    "tus-resumable": "1.0.0",
+    "upload-offset": String(size),
+    "upload-length": String(size),
+    "cache-control": "no-store",
+  });
+  response.end();
+  return true;
+}
+
 /** tus 1.0 uploads of declared attachments, and the stored files of ready ones. */
 export async function serveUpload(
   request: http.IncomingMessage,
@@ -119,7 +135,9 @@ export async function serveUpload(
   if (!TUS_METHODS.has(request.method ?? "")) {
     return refuse(response, new ApiError("method_not_allowed", "Uploads are sent with tus 1.0 (POST, PATCH, HEAD)."));
   }
-  response.setHeader("content-type", "application/json");
   for (const [name, value] of Object.entries(securityHeaders.api)) response.setHeader(name, value);
+  if (request.method === "HEAD" && (await answerReceived(request, response, pathname))) return;
+  if (request.method === "POST" || request.method === "PATCH") trackReceiving(response);
+  response.setHeader("content-type", "application/json");
   await tus.handle(request, response);
 }

@@ -1,5 +1,5 @@
 import { refreshAnalytics } from "@/lib/analytics/refresh-analytics";
-import { expireUploads } from "@/lib/attachments/expire-uploads";
+import { expireUploads, sweepFinishedUploads } from "@/lib/attachments/expire-uploads";
 import { startAttachmentProcessing } from "@/lib/attachments/process-attachments";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
 import { startChain } from "@/lib/chain/start-chain";
@@ -17,6 +17,7 @@ async function maintenance(): Promise<void> {
     await refreshAnalytics();
     await purgeExpiredIdempotencyKeys();
     await expireUploads();
+    await sweepFinishedUploads();
   } catch (error) {
     log.warn({ err: error }, "scheduled maintenance failed");
   }

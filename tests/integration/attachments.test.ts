@@ -8,7 +8,7 @@ import { POST as declare, GET as listAttachments } from "@/app/api/crop-batches/
 import { POST as createBatch } from "@/app/api/crop-batches/route";
 import { EICAR, EICAR_SIGNATURE } from "@/deploy/local/clamd";
 import type { AttachmentDto } from "@/lib/attachments/attachment-dto";
-import { expireUploads } from "@/lib/attachments/expire-uploads";
+import { expireUploads, sweepFinishedUploads } from "@/lib/attachments/expire-uploads";
 import { type AttachmentProcessing, startAttachmentProcessing } from "@/lib/attachments/process-attachments";
 import { uploadStore } from "@/lib/attachments/upload-store";
 import { onBatchChanged } from "@/lib/batches/on-batch-changed";
@@ -252,6 +252,44 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     });
     expect(resumed.status).toBe(409);
     expect((await call(getAttachment, { id: fresh.id }, { cookie: farmer.cookie })).body.status).toBe("declared");
+  });
+
+  it("a phone that lost the last answer is told at HEAD that all of it arrived, and its tus client finishes", async () => {
+    const bytes = await certificatePdf(2, `Lost answer ${randomUUID()}`);
+    const body = certificate(bytes);
+    expect(await upload(body, bytes)).toEqual({ ok: true });
+    await settled(body.id);
+    const head = await fetch(`${base}/api/uploads/${body.id}`, {
+      method: "HEAD",
+      headers: { "tus-resumable": "1.0.0", cookie: farmer.cookie },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("upload-offset")).toBe(String(bytes.length));
+    expect(head.headers.get("upload-length")).toBe(String(bytes.length));
+    const resumed = await tusUpload(`${base}/api/uploads`, body.id, bytes, farmer.cookie, {
+      uploadUrl: `${base}/api/uploads/${body.id}`,
+    });
+    expect(resumed).toEqual({ ok: true });
+    const stranger = await userWithRole("farmer");
+    const foreign = await fetch(`${base}/api/uploads/${body.id}`, {
+      method: "HEAD",
+      headers: { "tus-resumable": "1.0.0", cookie: stranger.cookie },
+    });
+    expect(foreign.status).toBe(403);
+  });
+
+  it("bytes left in the upload store by a worker stopped after making a file ready are swept; unfinished ones stay", async () => {
+    const bytes = await certificatePdf(3, `Left behind ${randomUUID()}`);
+    const [done, unfinished] = [certificate(bytes), certificate(bytes)];
+    for (const body of [done, unfinished]) {
+      expect((await declareOn(tokenId, farmer, body)).status).toBe(201);
+      await sendHalf(body.id, bytes);
+    }
+    // As the worker leaves a file it made ready when it stops before removing the upload.
+    await db.attachment.update({ where: { id: done.id }, data: { status: "ready" } });
+    expect(await sweepFinishedUploads()).toBeGreaterThanOrEqual(1);
+    await expect(uploadStore.getUpload(done.id)).rejects.toBeDefined();
+    expect((await uploadStore.getUpload(unfinished.id)).offset).toBe(Math.floor(bytes.length / 2));
   });
 
   it("caps are checked when the file is declared, before any byte is stored", async () => {
