@@ -3,7 +3,14 @@ import { PDFDocument } from "pdf-lib";
 import sharp from "sharp";
 import { fileUrl } from "@/lib/attachments/attachment-dto";
 import { contentStore } from "@/lib/attachments/content-store";
-import { CLAIM_SECONDS, MAX_IMAGE_PIXELS, MAX_PDF_PAGES, PHOTO_EDGE, THUMB_EDGE } from "@/lib/attachments/limits";
+import {
+  CLAIM_SECONDS,
+  ICON_EDGE,
+  MAX_IMAGE_PIXELS,
+  MAX_PDF_PAGES,
+  PHOTO_EDGE,
+  THUMB_EDGE,
+} from "@/lib/attachments/limits";
 import { isReceiving, uploads } from "@/lib/attachments/receive-upload";
 import { readUpload, uploadStore } from "@/lib/attachments/upload-store";
 import { InfectedFileError, scanForViruses } from "@/lib/attachments/virus-scan";
@@ -32,6 +39,7 @@ type Processed = {
   mediaType: string;
   storedSize: number;
   thumbSha256?: string;
+  iconSha256?: string;
   width?: number;
   height?: number;
   pages?: number;
@@ -64,9 +72,11 @@ async function processPhoto(bytes: Buffer): Promise<Processed> {
     .resize(THUMB_EDGE, THUMB_EDGE, { fit: "inside", withoutEnlargement: true })
     .webp({ quality: 70 })
     .toBuffer();
+  const icon = await sharp(thumb).resize(ICON_EDGE, ICON_EDGE, { fit: "cover" }).webp({ quality: 70 }).toBuffer();
   return {
     sha256: await contentStore.put(full.data),
     thumbSha256: await contentStore.put(thumb),
+    iconSha256: await contentStore.put(icon),
     mediaType: "image/jpeg",
     storedSize: full.data.length,
     width: full.info.width,

@@ -24,7 +24,7 @@ export type BatchSummary = {
   ownerAddress: string;
   chainStatus: string;
   farm: { id: number; name: string; region: string; country: string };
-  /** The first photo's thumbnail, when the batch has one. */
+  /** The first photo's icon (96 px square), when the batch has one. */
   thumbnailUrl: string | null;
   validCertificate: boolean;
 };
@@ -49,7 +49,7 @@ type Row = {
   farm_name: string;
   farm_region: string;
   farm_country: string;
-  thumb_sha256: string | null;
+  icon_sha256: string | null;
   valid_certificate: boolean;
 };
 
@@ -169,9 +169,9 @@ const COLUMNS = Prisma.sql`
   to_char(b.harvest_date, 'YYYY-MM-DD') AS harvest_date, b.quality_score, b.current_state,
   b.metadata -> 'certifications' AS certifications, b.owner_address, b.chain_status::text AS chain_status,
   f.id AS farm_id, f.name AS farm_name, f.region AS farm_region, f.country AS farm_country,
-  (SELECT a.thumb_sha256 FROM attachments a
+  (SELECT a.icon_sha256 FROM attachments a
     WHERE a.token_id = b.token_id AND a.kind = 'photo' AND a.status = 'ready'
-    ORDER BY a.created_at, a.id LIMIT 1) AS thumb_sha256,
+    ORDER BY a.created_at, a.id LIMIT 1) AS icon_sha256,
   EXISTS (${VALID_CERTIFICATE}) AS valid_certificate`;
 
 /**
@@ -219,7 +219,7 @@ function toSummary(row: Row): BatchSummary {
     ownerAddress: checksum(row.owner_address),
     chainStatus: row.chain_status,
     farm: { id: row.farm_id, name: row.farm_name, region: row.farm_region, country: row.farm_country },
-    thumbnailUrl: row.thumb_sha256 ? fileUrl(row.thumb_sha256, "image/webp") : null,
+    thumbnailUrl: row.icon_sha256 ? fileUrl(row.icon_sha256, "image/webp") : null,
     validCertificate: row.valid_certificate,
   };
 }

@@ -406,10 +406,12 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     expect(await upload(stale, expiredPdf, owner, expiredOnly)).toEqual({ ok: true });
     expect((await settled(stale.id, owner)).status).toBe("ready");
     const all = await search(farmId);
-    expect(all.find((row) => row.tokenId === batch)).toMatchObject({
-      validCertificate: true,
-      thumbnailUrl: verification.photos[0]?.thumbnailUrl,
-    });
+    const listed = all.find((row) => row.tokenId === batch);
+    expect(listed).toMatchObject({ validCertificate: true, thumbnailUrl: expect.stringMatching(/\.webp$/) });
+    // A row shows a 48 px image: it gets a 96 px square icon, not the photo page's 480 px thumbnail.
+    expect(listed?.thumbnailUrl).not.toBe(verification.photos[0]?.thumbnailUrl);
+    const icon = Buffer.from(await (await fetch(`${base}${listed?.thumbnailUrl}`)).arrayBuffer());
+    expect(await sharp(icon).metadata()).toMatchObject({ format: "webp", width: 96, height: 96 });
     expect(all.find((row) => row.tokenId === expiredOnly)).toMatchObject({
       validCertificate: false,
       thumbnailUrl: null,
