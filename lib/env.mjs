@@ -167,6 +167,11 @@ const schema = z.object({
     .or(z.literal("").transform(() => undefined)),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SLA_BOUNDS_MS: slaBounds,
+  // The app's own burn alerts (lib/observability/sla-monitor.ts): how often they are evaluated, a factor on every
+  // window (0.01 makes 1 h into 36 s, to try them out), and where changes are POSTed as Alertmanager's webhook does.
+  SLA_MONITOR_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(15),
+  SLA_MONITOR_WINDOW_SCALE: z.coerce.number().positive().max(1).default(1),
+  ALERT_WEBHOOK_URL: optionalUrl,
 });
 
 const checked = schema.superRefine((value, context) => {

@@ -12,6 +12,7 @@ import {
   type WindowKey,
 } from "@/components/charts/summarize-analytics";
 import { VolumeChart } from "@/components/charts/volume-chart";
+import figures from "@/components/figures-table.module.css";
 import { getHourlyAnalytics } from "@/lib/analytics/get-hourly-analytics";
 import styles from "./analytics.module.css";
 
@@ -63,8 +64,8 @@ function SeriesTable({
   return (
     <details className={styles.details}>
       <summary>Show the data as a table</summary>
-      <div className={styles.scroll}>
-        <table className={styles.table}>
+      <div className={figures.scroll}>
+        <table className={`${figures.table} ${styles.table}`}>
           <caption>{caption}</caption>
           <thead>
             <tr>
@@ -207,7 +208,7 @@ export default async function AnalyticsPage({ searchParams }: Props) {
             <MedianQuantityChart perCrop={summary.perCrop} colors={colors} />
           </figure>
 
-          <table className={styles.table}>
+          <table className={`${figures.table} ${styles.table}`}>
             <caption>Per crop, last {windowLabel}: the figures behind the charts</caption>
             <thead>
               <tr>

@@ -1,7 +1,9 @@
 import { Document } from "yaml";
 import {
   BURN_ALERTS,
+  type BurnAlert,
   type BurnCondition,
+  burnAlertAnnotations,
   type Sla,
   selector,
   slowRatioThreshold,
@@ -21,8 +23,6 @@ type AlertingRule = {
 /** The recording rule holding each SLA's share of requests slower than its bound over a window. */
 export const slowRatioRecord = (window: Window): string => `sla:slow_ratio:rate${window}`;
 
-const percent = (ratio: number) => `${Number((ratio * 100).toPrecision(6))} %`;
-
 function slowRatio(sla: Sla, window: Window): RecordingRule {
   const le = { label: "le", op: "=", value: String(sla.boundSeconds) } as const;
   // Summed over every instance and label set: the SLA is the service's, not one process's.
@@ -31,21 +31,18 @@ function slowRatio(sla: Sla, window: Window): RecordingRule {
   return { record: slowRatioRecord(window), expr: `1 - ${within} / ${all}`, labels: { sla: sla.key } };
 }
 
-function burnAlert(sla: Sla, { alert, severity, conditions }: (typeof BURN_ALERTS)[number]): AlertingRule {
+function burnAlert(sla: Sla, burn: BurnAlert): AlertingRule {
+  const { alert, severity, conditions } = burn;
   const ratio = (window: Window) => `${slowRatioRecord(window)}{sla="${sla.key}"}`;
   const holds = (condition: BurnCondition) => {
     const threshold = slowRatioThreshold(sla, condition);
     return `(${ratio(condition.long)} > ${threshold} and ${ratio(condition.short)} > ${threshold})`;
   };
-  const when = conditions.map(({ burnRate, long, short }) => `${burnRate}x over ${long} and ${short}`).join(", or ");
   return {
     alert,
     expr: conditions.map(holds).join("\nor\n"),
     labels: { severity, sla: sla.key },
-    annotations: {
-      summary: `${sla.name} SLA (${percent(1 - sla.budget)} within ${sla.boundSeconds} s) is burning its error budget`,
-      description: `${sla.name}: ${sla.description}. Fires when the share slower than the bound burns the budget at ${when}.`,
-    },
+    annotations: burnAlertAnnotations(sla, burn),
   };
 }
 

@@ -142,6 +142,17 @@ export const BURN_ALERTS: BurnAlert[] = [
   },
 ];
 
+const percent = (ratio: number) => `${Number((ratio * 100).toPrecision(6))} %`;
+
+/** What an SLA's burn alert says, in the Prometheus rules and in the app's own alerts alike. */
+export function burnAlertAnnotations(sla: Sla, { conditions }: BurnAlert): { summary: string; description: string } {
+  const when = conditions.map(({ burnRate, long, short }) => `${burnRate}x over ${long} and ${short}`).join(", or ");
+  return {
+    summary: `${sla.name} SLA (${percent(1 - sla.budget)} within ${sla.boundSeconds} s) is burning its error budget`,
+    description: `${sla.name}: ${sla.description}. Fires when the share slower than the bound burns the budget at ${when}.`,
+  };
+}
+
 /** The share of requests slower than the bound over a window above which a condition holds. */
 export function slowRatioThreshold(sla: Sla, condition: BurnCondition): number {
   return Number((condition.burnRate * sla.budget).toPrecision(6));
@@ -150,15 +161,17 @@ export function slowRatioThreshold(sla: Sla, condition: BurnCondition): number {
 /** Requests within the bound (the histogram's bucket at the bound) and all requests, over one window. */
 export type WindowCounts = { good: number; total: number };
 
-/** The alerts that fire for an SLA given its counts over each window: what the Prometheus rules decide. */
-export function firingBurnAlerts(sla: Sla, counts: Record<Window, WindowCounts>): BurnAlert[] {
+/** Whether both of a condition's windows burn faster than its rate, given the SLA's counts over each window. */
+export function conditionHolds(sla: Sla, condition: BurnCondition, counts: Record<Window, WindowCounts>): boolean {
   // No requests in a window is no evidence: PromQL's 0/0 is NaN, and no comparison with NaN holds.
   const slowRatio = ({ good, total }: WindowCounts) => (total > 0 ? 1 - good / total : Number.NaN);
-  return BURN_ALERTS.filter(({ conditions }) =>
-    conditions.some(
-      (condition) =>
-        slowRatio(counts[condition.long]) > slowRatioThreshold(sla, condition) &&
-        slowRatio(counts[condition.short]) > slowRatioThreshold(sla, condition),
-    ),
+  return (
+    slowRatio(counts[condition.long]) > slowRatioThreshold(sla, condition) &&
+    slowRatio(counts[condition.short]) > slowRatioThreshold(sla, condition)
   );
+}
+
+/** The alerts that fire for an SLA given its counts over each window: what the Prometheus rules decide. */
+export function firingBurnAlerts(sla: Sla, counts: Record<Window, WindowCounts>): BurnAlert[] {
+  return BURN_ALERTS.filter(({ conditions }) => conditions.some((condition) => conditionHolds(sla, condition, counts)));
 }

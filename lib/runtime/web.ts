@@ -7,6 +7,7 @@ import { startDraining } from "@/lib/health/readiness";
 import { closeConnectionsAfterAnswers, createGateway } from "@/lib/http/gateway";
 import { endLiveStreams } from "@/lib/http/live-lane";
 import { log } from "@/lib/log";
+import { startSlaMonitor } from "@/lib/observability/sla-monitor";
 import { warmVerifications } from "@/lib/verify/warm-verifications";
 
 export type Web = {
@@ -46,10 +47,12 @@ export async function startWeb(): Promise<Web> {
   if (env.CACHE_WARM_TOKENS > 0) {
     warmVerifications(env.CACHE_WARM_TOKENS).catch((error) => log.warn({ err: error }, "cache warm-up failed"));
   }
+  const monitor = startSlaMonitor();
 
   return {
     async drain(noticeMs) {
       startDraining();
+      const monitorStopped = monitor.stop();
       closeConnectionsAfterAnswers();
       if (noticeMs > 0) await delay(noticeMs);
       // net.Server's close: http.Server's would also reset every idle connection at once, new ones included.
@@ -66,6 +69,7 @@ export async function startWeb(): Promise<Web> {
         await closed;
       }
       clearInterval(sweep);
+      await monitorStopped;
     },
   };
 }
