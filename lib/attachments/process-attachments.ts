@@ -3,6 +3,7 @@ import { PDFDocument } from "pdf-lib";
 import sharp from "sharp";
 import { fileUrl } from "@/lib/attachments/attachment-dto";
 import { contentStore } from "@/lib/attachments/content-store";
+import { sweepFinishedUploads } from "@/lib/attachments/expire-uploads";
 import {
   CLAIM_SECONDS,
   ICON_EDGE,
@@ -253,6 +254,8 @@ export function startAttachmentProcessing(concurrency = env.ATTACHMENT_CONCURREN
   void takeBackClaims()
     .catch((error) => log.warn({ err: error }, "taking back claimed files failed"))
     .finally(wake);
+  // A worker stopped between making a file ready and removing its upload left the bytes behind: gone at the next start.
+  void sweepFinishedUploads().catch((error) => log.warn({ err: error }, "sweeping finished uploads failed"));
   return {
     async stop() {
       stopped = true;
