@@ -37,10 +37,12 @@ contract CropBatch is ERC721, AccessControl {
     event StateChanged(uint256 indexed tokenId, uint8 from, uint8 to, address indexed actor);
     event BatchRecalled(uint256 indexed tokenId, address indexed actor, string reason);
     event BatchInspected(uint256 indexed tokenId, bool conformant, address indexed actor);
+    event EventAnchored(uint256 indexed tokenId, bytes32 indexed eventHash);
 
     error InvalidTransition(uint256 tokenId, uint8 from, uint8 action);
     error NotAuthorized(uint256 tokenId, address actor, uint8 action);
     error EmptyContentHash(uint256 tokenId);
+    error EmptyEventHash(uint256 tokenId);
     error LengthMismatch(uint256 recipients, uint256 tokenIds, uint256 hashes);
 
     constructor(address admin, address relayer) ERC721("GreenLedger Crop Batch", "CROP") {
@@ -116,6 +118,14 @@ contract CropBatch is ERC721, AccessControl {
             revert NotAuthorized(tokenId, _msgSender(), ACTION_INSPECT);
         }
         emit BatchInspected(tokenId, conformant, _msgSender());
+    }
+
+    /// @notice Anchors the hash of one of the batch's recorded events (a certificate attached, with its file's hash),
+    /// so that the event can be checked against the chain; the server relays it for the farmer.
+    function anchor(uint256 tokenId, bytes32 eventHash) external onlyRole(RELAYER_ROLE) {
+        _requireOwned(tokenId);
+        if (eventHash == bytes32(0)) revert EmptyEventHash(tokenId);
+        emit EventAnchored(tokenId, eventHash);
     }
 
     function batchOf(uint256 tokenId) external view returns (address owner, uint8 state, bytes32 contentHash) {

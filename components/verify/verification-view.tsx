@@ -163,6 +163,13 @@ function Certificate({ certificate, today }: { certificate: VerifiedCertificate;
           : "File hash does not match the recorded hash: this file is not the one that was recorded"}
       </span>
       <code className={styles.hash}>{certificate.recordedHash}</code>
+      <span className={certificate.eventIntact ? styles.meta : styles.hashBad}>
+        {!certificate.eventIntact
+          ? "The recorded certificate event does not match its own hash"
+          : certificate.anchor
+            ? `Its record is anchored on chain in block ${certificate.anchor.blockNumber}`
+            : "Its record is being anchored on chain"}
+      </span>
       <a href={certificate.fileUrl} download>
         Download the certificate (PDF)
       </a>

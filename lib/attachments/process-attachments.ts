@@ -151,6 +151,8 @@ async function markReady(row: Attachment, processed: Processed, virusScan: strin
       },
     });
     await tx.attachment.update({ where: { id: row.id }, data: { eventId: event.eventId } });
+    // The event's hash goes on chain (CropBatch.anchor), so the file's hash inside it is anchored with it.
+    await tx.chainJob.create({ data: { tokenId: row.tokenId, kind: "anchor", args: { eventHash: event.eventHash } } });
   });
   await onBatchChanged(row.tokenId);
 }

@@ -27,7 +27,7 @@ const RECEIPTS_PER_TRACK = 500;
 const IDLE_INTERVAL_MS = 2_000;
 
 export type MintArgs = { owner: string; contentHash: string };
-export type TransitionArgs = { buyer?: string; reason?: string; conformant?: boolean };
+export type TransitionArgs = { buyer?: string; reason?: string; conformant?: boolean; eventHash?: string };
 
 export type SignerOptions = { db: PrismaClient; client: PublicClient; account: LocalAccount; chainId: number };
 
@@ -61,6 +61,8 @@ function transitionCall(job: ChainJob): Call {
         return encodeFunctionData({ abi: cropBatchAbi, functionName: "recall", args: [id, args.reason ?? ""] });
       case "inspect":
         return encodeFunctionData({ abi: cropBatchAbi, functionName: "inspect", args: [id, args.conformant ?? true] });
+      case "anchor":
+        return encodeFunctionData({ abi: cropBatchAbi, functionName: "anchor", args: [id, `0x${args.eventHash}`] });
       default:
         throw new Error(`Unknown chain job kind ${job.kind}`);
     }

@@ -54,6 +54,17 @@ export function geoUri(point: { lat: number; lng: number }): string {
 }
 
 /** Builds an EPCIS 2.0 JSON-LD event; its id is the SHA-256 of its canonical JSON as an `ni:` URI. */
+/**
+ * The SHA-256 of an event's canonical JSON (RFC 8785) without its `@context` and `eventID` (the id is made from this
+ * hash): what batch_events.event_hash keeps and the chain anchors. Given a stored document, it is computed again.
+ */
+export function eventHashOf(document: Record<string, unknown>): string {
+  const { "@context": _context, eventID: _id, ...body } = document;
+  const canonical = canonicalize(body);
+  if (canonical === undefined) throw new Error("EPCIS event cannot be canonicalized");
+  return sha256Hex(canonical);
+}
+
 export function buildEpcisEvent(input: EpcisInput): EpcisEvent {
   const step = STEPS[input.kind];
   const epc = batchEpc(input.tokenId);
@@ -80,9 +91,7 @@ export function buildEpcisEvent(input: EpcisInput): EpcisEvent {
     "gl:actor": input.actor,
     ...input.extensions,
   };
-  const canonical = canonicalize(body);
-  if (canonical === undefined) throw new Error("EPCIS event cannot be canonicalized");
-  const eventHash = sha256Hex(canonical);
+  const eventHash = eventHashOf(body);
   const eventId = `ni:///sha-256;${eventHash}?ver=CBV2.0`;
   return {
     eventId,

@@ -9,6 +9,7 @@ import { perTurnLoader } from "@/lib/cache/per-turn-loader";
 import { cached } from "@/lib/cache/tiered-cache";
 import { dbRead, pools } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
+import { eventHashOf } from "@/lib/epcis/event";
 
 /**
  * verified: the record is intact and the chain holds the same hash, owner and state. pending: not yet on chain.
@@ -42,6 +43,10 @@ export type VerifiedCertificate = {
   /** The SHA-256 of the bytes stored now, read back when this verification was made. */
   storedHash: string | null;
   hashMatches: boolean;
+  /** The certificate's EPCIS event hashes to what was recorded (and anchored): the file's hash is part of it. */
+  eventIntact: boolean;
+  /** Where the chain holds the event's hash (CropBatch's EventAnchored), as indexed; null while it is relayed. */
+  anchor: { eventHash: string; txHash: string; blockNumber: number } | null;
 };
 
 export type Verification = {
@@ -127,10 +132,18 @@ const VERIFICATIONS_SQL = `
                'width', a.width, 'height', a.height, 'issuer', a.cert_issuer, 'number', a.cert_number,
                'scope', a.cert_scope, 'validFrom', to_char(a.valid_from, 'YYYY-MM-DD'),
                'validUntil', to_char(a.valid_until, 'YYYY-MM-DD'),
-               'recordedHash', ev.payload -> 'gl:certificate' ->> 'sha256'
+               'recordedHash', ev.payload -> 'gl:certificate' ->> 'sha256',
+               'event', ev.payload, 'eventHash', ev.event_hash,
+               'anchorTx', an.tx_hash, 'anchorBlock', an.block_number::text
              ) ORDER BY a.created_at, a.id) AS attachments
         FROM attachments a
         LEFT JOIN batch_events ev ON ev.event_id = a.event_id
+        LEFT JOIN LATERAL (
+          SELECT c.tx_hash, c.block_number FROM chain_events c
+           WHERE c.chain_id = $2 AND c.token_id = a.token_id AND c.event_name = 'EventAnchored'
+             AND c.args ->> 'eventHash' = '0x' || ev.event_hash
+           ORDER BY c.block_number LIMIT 1
+        ) an ON a.kind = 'certificate'
        WHERE a.token_id = b.token_id AND a.status = 'ready'
     ) a ON true
    WHERE b.token_id = ANY($1::bigint[])`;
@@ -163,6 +176,10 @@ type AttachmentRow = {
   validFrom: string | null;
   validUntil: string | null;
   recordedHash: string | null;
+  event: Record<string, unknown> | null;
+  eventHash: string | null;
+  anchorTx: string | null;
+  anchorBlock: string | null;
 };
 
 type VerificationRow = {
@@ -206,6 +223,11 @@ function certificateOf(attachment: AttachmentRow, storedHashes: Map<string, stri
     recordedHash: attachment.recordedHash,
     storedHash,
     hashMatches: storedHash !== null && storedHash === attachment.recordedHash,
+    eventIntact: attachment.event !== null && eventHashOf(attachment.event) === attachment.eventHash,
+    anchor:
+      attachment.anchorTx && attachment.anchorBlock && attachment.eventHash
+        ? { eventHash: attachment.eventHash, txHash: attachment.anchorTx, blockNumber: Number(attachment.anchorBlock) }
+        : null,
   };
 }
 

@@ -485,6 +485,34 @@ describe("CropBatch on anvil", () => {
     });
   });
 
+  describe("anchor", () => {
+    it("the relayer anchors an event's hash on a token: EventAnchored, the token unchanged", async () => {
+      const tokenId = (await mintTo(farmer.address)).tokenId;
+      const eventHash = keccak256(toHex(`certificate of ${tokenId}`));
+      const receipt = await mined(relayer.contract.write.anchor([tokenId, eventHash]));
+      recordGas("anchor (relayer)", receipt);
+      const anchored = parseEventLogs({ abi: cropBatchAbi, logs: receipt.logs, eventName: "EventAnchored" });
+      expect(anchored.map((log) => log.args)).toEqual([{ tokenId, eventHash }]);
+      expect(stateChanges(receipt)).toEqual([]);
+      expect(await stateOf(tokenId)).toBe(HARVESTED);
+    });
+
+    it("rejects anyone but the relayer, a zero hash and an unknown token", async () => {
+      const relayerRole = await relayer.contract.read.RELAYER_ROLE();
+      const tokenId = (await mintTo(farmer.address)).tokenId;
+      const eventHash = keccak256(toHex(`event of ${tokenId}`));
+      for (const actor of [farmer, inspector, stranger]) {
+        await expectRevert(actor.contract.write.anchor([tokenId, eventHash]), "AccessControlUnauthorizedAccount", [
+          actor.address,
+          relayerRole,
+        ]);
+      }
+      await expectRevert(relayer.contract.write.anchor([tokenId, `0x${"00".repeat(32)}`]), "EmptyEventHash", [tokenId]);
+      const unknown = 999_999_998n;
+      await expectRevert(relayer.contract.write.anchor([unknown, eventHash]), "ERC721NonexistentToken", [unknown]);
+    });
+  });
+
   describe("mintBatch", () => {
     const batch = (size: number, owner: (i: number) => Address) => {
       const ids = Array.from({ length: size }, () => newId());

@@ -385,10 +385,20 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
       expect((await settled(body.id, owner)).status).toBe("ready");
     }
     const verification = await getVerification(batch);
+    // Each certificate's event hashes to what was recorded, and its hash is queued for the chain (CropBatch.anchor);
+    // the relayer and indexer that put it there run in the processes and e2e suites.
     expect(verification.certificates).toEqual([
-      expect.objectContaining({ ...CERTIFICATE, hashMatches: true }),
-      expect.objectContaining({ validUntil: "2021-12-31", hashMatches: true }),
+      expect.objectContaining({ ...CERTIFICATE, hashMatches: true, eventIntact: true, anchor: null }),
+      expect.objectContaining({ validUntil: "2021-12-31", hashMatches: true, eventIntact: true, anchor: null }),
     ]);
+    const certifyEvents = await db.batchEvent.findMany({
+      where: { tokenId: BigInt(batch), bizStep: "inspecting" },
+      select: { eventHash: true },
+    });
+    const anchors = await db.chainJob.findMany({ where: { tokenId: BigInt(batch), kind: "anchor" } });
+    expect(anchors.map((job) => (job.args as { eventHash: string }).eventHash).sort()).toEqual(
+      certifyEvents.map((event) => event.eventHash).sort(),
+    );
     expect(verification.certificates[0]?.storedHash).toBe(verification.certificates[0]?.recordedHash);
     expect(verification.timeline.map((entry) => entry.certificateIssuer ?? entry.bizStep)).toEqual([
       "commissioning",
@@ -422,6 +432,21 @@ describe("attachments: declared, uploaded with tus, processed off the request pa
     await tamperWith(sha256, Buffer.from("%PDF-1.7 a different certificate"));
     await onBatchChanged(batch);
     const tampered = await getVerification(batch);
-    expect(tampered.certificates[0]).toMatchObject({ recordedHash: sha256, hashMatches: false });
+    expect(tampered.certificates[0]).toMatchObject({ recordedHash: sha256, hashMatches: false, eventIntact: true });
+    // Whoever also rewrites the hash the event recorded (past the append-only trigger, as a superuser could) breaks
+    // the event's own hash, which is what the chain holds.
+    const forged = tampered.certificates[0]?.storedHash as string;
+    await db.$transaction([
+      db.$executeRaw`SET LOCAL session_replication_role = replica`,
+      db.$executeRaw`
+        UPDATE batch_events SET payload = jsonb_set(payload, '{gl:certificate,sha256}', to_jsonb(${forged}::text))
+         WHERE event_id = (SELECT event_id FROM attachments WHERE id = ${current.id}::uuid)`,
+    ]);
+    await onBatchChanged(batch);
+    expect((await getVerification(batch)).certificates[0]).toMatchObject({
+      recordedHash: forged,
+      hashMatches: true,
+      eventIntact: false,
+    });
   });
 });

@@ -356,6 +356,18 @@ describe.each([["disk"], ["s3"]] as const)("uploads on the %s store, to the real
     expect(await storedFiles()).toContain(sha256(bytes));
     expect(await attachmentsOf(tokenId)).toHaveLength(1);
     expect(await certificateEvents(tokenId)).toBe(1);
+    // The certificate's event, which carries the file's SHA-256, is anchored on the chain by the relayer and seen
+    // there by the indexer.
+    let verified: { hashMatches: boolean; eventIntact: boolean; anchor: unknown } | undefined;
+    await until(async () => {
+      verified = (await api(`/api/verify/${tokenId}`)).body.certificates?.[0];
+      return Boolean(verified?.anchor);
+    }, 30_000).catch(() => undefined);
+    expect(verified).toMatchObject({
+      hashMatches: true,
+      eventIntact: true,
+      anchor: { eventHash: expect.stringMatching(/^[0-9a-f]{64}$/), blockNumber: expect.any(Number) },
+    });
   });
 
   it(`the server killed (-9) and started again during ${UPLOADS} concurrent uploads: all ready after the clients' retries, none twice`, async () => {

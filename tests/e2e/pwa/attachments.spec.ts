@@ -130,6 +130,11 @@ test("5 photos and a certificate taken offline on a batch page survive a reload 
   const certificates = page.getByRole("region", { name: "Certificates" });
   await expect(certificates).toContainText(ISSUER);
   await expect(certificates).toContainText("File hash matches the recorded hash");
+  // The relayer anchors the certificate's event on the embedded chain; the indexer's commit refreshes the page's data.
+  await expect(async () => {
+    await page.reload();
+    await expect(certificates).toContainText(/Its record is anchored on chain in block \d+/, { timeout: 500 });
+  }).toPass({ timeout: 30_000 });
 });
 
 test("a certificate the server refuses (not a PDF inside) needs attention with the server's reason and is not sent again", async ({
