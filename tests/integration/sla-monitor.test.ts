@@ -118,9 +118,12 @@ describe("the SLA monitor on the app's own histograms", () => {
   });
 
   it("resolves it once healthy answers dilute the breach, and posts the resolution", async () => {
-    // 40 slow of 860 (4.7 %) in every window: under the 14.4x pair's 14.4 % and the 6x pair's 6 %.
-    await requests(800, false);
-    await until(async () => postedFor("resolved"));
+    // Healthy answers until the 40 slow ones are under the 6x pair's 6 % in every window (800 do it on an idle machine;
+    // on a busy one some of these pass the 100 ms bound too, and it takes more).
+    await until(async () => {
+      await requests(200, false);
+      return postedFor("resolved");
+    }, 30_000);
     const resolved = posted.find(({ status }) => status === "resolved");
     expect(resolved?.alerts[0]?.endsAt).not.toBe("0001-01-01T00:00:00Z");
 
