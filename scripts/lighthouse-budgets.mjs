@@ -59,6 +59,8 @@ const PAGES = [
   { route: "/signin", url: () => "/signin" },
   { route: "/offline", url: () => "/offline" },
   { route: "/transporter", url: () => "/transporter" },
+  // Signed out, as the transporter's page: the admin's view is the same markup with tables, and no client code.
+  { route: "/operations", url: () => "/operations" },
   { route: "/farmer", url: () => "/farmer", farmer: true },
   { route: "/farmer/new", url: () => "/farmer/new", farmer: true },
   { route: "/farmer/batches/[tokenId]", url: (state) => `/farmer/batches/${state.farmerBatch}`, farmer: true },
