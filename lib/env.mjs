@@ -172,6 +172,14 @@ const schema = z.object({
   SLA_MONITOR_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(15),
   SLA_MONITOR_WINDOW_SCALE: z.coerce.number().positive().max(1).default(1),
   ALERT_WEBHOOK_URL: optionalUrl,
+  // Performance budgets (lib/observability/budget-ratchet.ts): each SLA's P99 budget tightens, never loosens, once
+  // PERFORMANCE_BUDGET_PERIODS periods in a row (each with at least PERFORMANCE_BUDGET_MIN_REQUESTS requests) ran
+  // under half of it, to their highest P99 times the headroom. The period is scaled by SLA_MONITOR_WINDOW_SCALE.
+  PERFORMANCE_BUDGET_PERIOD_SECONDS: z.coerce.number().positive().max(86_400).default(3_600),
+  // At least 3: the change-point check's baseline is the median of the periods kept, from 3 of them on.
+  PERFORMANCE_BUDGET_PERIODS: z.coerce.number().int().min(3).max(1_000).default(24),
+  PERFORMANCE_BUDGET_MIN_REQUESTS: z.coerce.number().int().min(1).default(1_000),
+  PERFORMANCE_BUDGET_HEADROOM: z.coerce.number().min(1.1).max(10).default(1.5),
 });
 
 const checked = schema.superRefine((value, context) => {

@@ -3,7 +3,7 @@ import Link from "next/link";
 import styles from "@/components/operations/operations.module.css";
 import { OperationsReportView } from "@/components/operations/operations-report";
 import { signedInUser } from "@/lib/auth/signed-in-user";
-import { operationsReport } from "@/lib/observability/sla-monitor";
+import { getOperationsReport } from "@/lib/observability/get-operations-report";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Operations" };
@@ -24,12 +24,15 @@ export default async function OperationsPage() {
       </main>
     );
   }
-  const report = operationsReport();
+  const report = await getOperationsReport();
   return (
     <main id="main" tabIndex={-1} className={styles.page}>
       <header className="page-header">
         <h1>Operations</h1>
-        <p>Each SLA's latency against its bound, how fast it burns its error budget, and the alerts this raises.</p>
+        <p>
+          Each SLA's latency against its bound, how fast it burns its error budget, the alerts this raises, and the
+          performance budget each operation is held to.
+        </p>
       </header>
       {report ? (
         <OperationsReportView report={report} />

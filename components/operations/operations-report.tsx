@@ -1,12 +1,7 @@
 import figures from "@/components/figures-table.module.css";
+import type { BudgetStatus, OperationsReport } from "@/lib/observability/get-operations-report";
 import type { Window } from "@/lib/observability/sla";
-import type {
-  AlertRecord,
-  ConditionStatus,
-  OperationsReport,
-  SlaStatus,
-  WindowStatus,
-} from "@/lib/observability/sla-monitor";
+import type { AlertRecord, ConditionStatus, SlaStatus, WindowStatus } from "@/lib/observability/sla-monitor";
 import styles from "./operations.module.css";
 
 const DASH = "–";
@@ -155,7 +150,106 @@ function SlaSection({ sla, open, scale }: { sla: SlaStatus; open: AlertRecord[];
   );
 }
 
-/** The monitor's latest report: alerts first, then the process's error rate and chain lag, then each SLA. */
+const SHOWN_P99S = 6;
+const EVENT_NAMES = { tightened: "Tightened", regression: "Regression", reset: "Reset" } as const;
+
+function BudgetsSection({ report }: { report: OperationsReport }) {
+  const rules = report.budgetRules;
+  const history = report.budgets
+    .flatMap((budget) => budget.history.map((event) => ({ ...event, name: budget.name })))
+    .sort((a, b) => b.at.localeCompare(a.at));
+  return (
+    <section className={styles.section} aria-labelledby="budgets-heading">
+      <h2 id="budgets-heading">Performance budgets</h2>
+      <p>
+        The P99 each operation is held to. It starts at the SLA bound and only tightens, to a bucket of its histogram,
+        never under a tenth of the bound
+        {rules &&
+          `: once ${rules.periods} periods of ${duration(rules.periodSeconds)} in a row, each with at least ${count.format(rules.minRequests)} requests, ran under half of it, to their highest P99 x ${rules.headroom}`}
+        . A change-point check on the period P99s reports a regression; it never changes the budget. Only an admin's
+        reset (POST /api/operations/budgets/{"{key}"}/reset) puts a budget back to its bound.
+      </p>
+      {report.budgetsUnavailable && (
+        <p className={styles.firing}>
+          The stored budgets could not be read from the database: the bounds are shown instead, without history.
+        </p>
+      )}
+      <div className={figures.scroll}>
+        <table className={figures.table}>
+          <caption>
+            Budgets; the last P99s are this instance's, oldest first, in red when the latest is over the budget
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Operation</th>
+              <th scope="col">SLA bound</th>
+              <th scope="col">Budget</th>
+              <th scope="col">Since</th>
+              <th scope="col">Last period P99s</th>
+              <th scope="col">Regression</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.budgets.map((budget) => (
+              <BudgetRow key={budget.key} budget={budget} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {history.length > 0 && (
+        <div className={figures.scroll}>
+          <table className={figures.table}>
+            <caption>History, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Operation</th>
+                <th scope="col">Event</th>
+                <th scope="col">Budget</th>
+                <th scope="col">Why</th>
+                <th scope="col">By</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.map((event) => (
+                <tr key={event.id}>
+                  <td>{time(event.at)}</td>
+                  <th scope="row">{event.name}</th>
+                  <td className={event.kind === "regression" ? styles.firing : undefined}>{EVENT_NAMES[event.kind]}</td>
+                  <td>
+                    {event.fromSeconds === event.toSeconds
+                      ? duration(event.toSeconds)
+                      : `${duration(event.fromSeconds)} → ${duration(event.toSeconds)}`}
+                  </td>
+                  <td>{event.note ?? DASH}</td>
+                  <td>{event.actor}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function BudgetRow({ budget }: { budget: BudgetStatus }) {
+  const shown = budget.recentP99s.slice(-SHOWN_P99S);
+  return (
+    <tr>
+      <th scope="row">{budget.name}</th>
+      <td>{duration(budget.boundSeconds)}</td>
+      <td>{duration(budget.budgetSeconds)}</td>
+      <td>{budget.updatedAt ? time(budget.updatedAt) : DASH}</td>
+      <td className={(shown.at(-1) ?? 0) > budget.budgetSeconds ? styles.firing : undefined}>
+        {shown.length ? shown.map(duration).join(", ") : "no period with enough requests yet"}
+      </td>
+      <td className={budget.regressed ? styles.firing : undefined}>{budget.regressed ? "open" : "none"}</td>
+    </tr>
+  );
+}
+
+/** The monitor's latest report: alerts first, then the process's error rate and chain lag, each SLA, the budgets. */
 export function OperationsReportView({ report }: { report: OperationsReport }) {
   const { errors } = report;
   return (
@@ -205,6 +299,8 @@ export function OperationsReportView({ report }: { report: OperationsReport }) {
           <SlaSection key={sla.key} sla={sla} open={report.openAlerts} scale={report.windowScale} />
         ))}
       </section>
+
+      <BudgetsSection report={report} />
     </>
   );
 }

@@ -5,6 +5,11 @@ import { matchesLabels, type Sla } from "@/lib/observability/sla";
 /** A histogram's cumulative bucket counts, summed over series: `counts[i]` observations at most `bounds[i]`. */
 export type Buckets = { bounds: number[]; counts: number[] };
 
+/** The observations between two readings of one histogram. */
+export function bucketsSince(now: Buckets, then: Buckets): Buckets {
+  return { bounds: now.bounds, counts: now.counts.map((count, index) => count - (then.counts[index] ?? 0)) };
+}
+
 /** What the monitor reads from this process's registry at one moment: cumulative counts since the process started. */
 export type Reading = {
   /** By SLA, in the order of the SLA table; empty buckets while a histogram has no series. */

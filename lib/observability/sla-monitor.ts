@@ -3,7 +3,7 @@ import { env } from "@/lib/env.mjs";
 import { log } from "@/lib/log";
 import { histogramQuantile } from "@/lib/observability/histogram-quantile";
 import { postAlert } from "@/lib/observability/post-alert";
-import { type Buckets, type Reading, readRegistry } from "@/lib/observability/read-registry";
+import { type Buckets, bucketsSince, type Reading, readRegistry } from "@/lib/observability/read-registry";
 import {
   BURN_ALERTS,
   type BurnAlert,
@@ -77,7 +77,7 @@ export type AlertRecord = {
   burnRates: Record<Window, number | null>;
 };
 
-export type OperationsReport = {
+export type SlaReport = {
   /** The process whose histograms these are: each instance evaluates its own. */
   instance: string;
   startedAt: string;
@@ -107,8 +107,8 @@ export type SlaMonitorOptions = {
 
 export type SlaMonitor = {
   /** Reads the registry, updates the windows and the alerts, and returns the new report. */
-  evaluate(): Promise<OperationsReport>;
-  report(): OperationsReport | undefined;
+  evaluate(): Promise<SlaReport>;
+  report(): SlaReport | undefined;
   /** Settles once every alert change so far has been posted (or has failed to be). */
   delivered(): Promise<void>;
 };
@@ -136,10 +136,6 @@ function goodAndTotal({ bounds, counts }: Buckets, boundSeconds: number): Window
   return { good: counts[bounds.indexOf(boundSeconds)] ?? 0, total: counts.at(-1) ?? 0 };
 }
 
-function bucketsSince(now: Buckets, then: Buckets): Buckets {
-  return { bounds: now.bounds, counts: now.counts.map((count, index) => count - (then.counts[index] ?? 0)) };
-}
-
 /**
  * The SLA table's burn alerts on this process's own histograms. Each window's counts are the difference between the
  * latest reading and the one a window earlier; while the process is younger than a window, the first reading stands
@@ -156,7 +152,7 @@ export function createSlaMonitor(options: SlaMonitorOptions): SlaMonitor {
   const open = new Map<string, AlertRecord>();
   const resolved: AlertRecord[] = [];
   let posting = Promise.resolve();
-  let latest: OperationsReport | undefined;
+  let latest: SlaReport | undefined;
 
   const countsOf = (reading: Reading) =>
     slas.map((sla, index) => goodAndTotal(reading.slas[index] ?? NO_BUCKETS, sla.boundSeconds));
@@ -339,6 +335,6 @@ export function startSlaMonitor(overrides: Partial<SlaMonitorOptions> = {}): { s
 }
 
 /** This process's latest SLA report, or undefined where no monitor runs (a worker, or `next dev` without server.ts). */
-export function operationsReport(): OperationsReport | undefined {
+export function slaReport(): SlaReport | undefined {
   return holder[key]?.monitor.report();
 }

@@ -7,6 +7,7 @@ import { startDraining } from "@/lib/health/readiness";
 import { closeConnectionsAfterAnswers, createGateway } from "@/lib/http/gateway";
 import { endLiveStreams } from "@/lib/http/live-lane";
 import { log } from "@/lib/log";
+import { startBudgetMonitor } from "@/lib/observability/budget-monitor";
 import { startSlaMonitor } from "@/lib/observability/sla-monitor";
 import { warmVerifications } from "@/lib/verify/warm-verifications";
 
@@ -47,12 +48,12 @@ export async function startWeb(): Promise<Web> {
   if (env.CACHE_WARM_TOKENS > 0) {
     warmVerifications(env.CACHE_WARM_TOKENS).catch((error) => log.warn({ err: error }, "cache warm-up failed"));
   }
-  const monitor = startSlaMonitor();
+  const monitors = [startSlaMonitor(), startBudgetMonitor()];
 
   return {
     async drain(noticeMs) {
       startDraining();
-      const monitorStopped = monitor.stop();
+      const monitorsStopped = Promise.all(monitors.map((monitor) => monitor.stop()));
       closeConnectionsAfterAnswers();
       if (noticeMs > 0) await delay(noticeMs);
       // net.Server's close: http.Server's would also reset every idle connection at once, new ones included.
@@ -69,7 +70,7 @@ export async function startWeb(): Promise<Web> {
         await closed;
       }
       clearInterval(sweep);
-      await monitorStopped;
+      await monitorsStopped;
     },
   };
 }

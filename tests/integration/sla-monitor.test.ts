@@ -1,94 +1,51 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { setTimeout as delay } from "node:timers/promises";
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as operations } from "@/app/api/operations/route";
 import { OperationsReportView } from "@/components/operations/operations-report";
 import { forgetRateLimit } from "@/lib/api/rate-limit";
-import { createGateway } from "@/lib/http/gateway";
-import { operationsReport, startSlaMonitor } from "@/lib/observability/sla-monitor";
+import { slaReport, startSlaMonitor } from "@/lib/observability/sla-monitor";
 import { call, type TestUser, userWithRole } from "@/tests/support/api";
+import { type ProbeGateway, startProbeGateway } from "@/tests/support/probe-gateway";
 import { until } from "@/tests/support/until";
 
-type Payload = { status: string; alerts: { status: string; labels: Record<string, string>; endsAt: string }[] };
-
-// Over the API SLA's 100 ms bound.
-const SLOW_MS = 150;
-const PROBE = "/api/monitor-probe";
-
-// Stands in for Next behind the gateway: an API route that answers at once, or slowly when asked to.
-async function probe(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-  const url = new URL(request.url ?? "/", "http://localhost");
-  if (url.pathname !== PROBE) {
-    response.writeHead(404).end();
-    return;
-  }
-  if (url.searchParams.has("slow")) await delay(SLOW_MS);
-  response.writeHead(200, { "content-type": "application/json" }).end("{}");
-}
+// Answered at once, or over the API SLA's 100 ms bound.
+const LATENCY = { fastMs: 0, slowMs: 150 };
 
 describe("the SLA monitor on the app's own histograms", () => {
-  let gateway: http.Server;
-  let receiver: http.Server;
-  let base: string;
+  let probe: ProbeGateway;
   let monitor: { stop(): Promise<void> };
   let admin: TestUser;
   let farmer: TestUser;
-  const posted: Payload[] = [];
 
   const isFastApi = ({ alert, sla }: { alert: string; sla: string }) =>
     alert === "GreenLedgerSLABurnFast" && sla === "api";
   const postedFor = (status: string) =>
-    posted.some(
+    probe.posted.some(
       (payload) =>
         payload.status === status &&
         payload.alerts.some(({ labels }) => labels.alertname === "GreenLedgerSLABurnFast" && labels.sla === "api"),
     );
 
-  async function requests(count: number, slow: boolean): Promise<void> {
-    const path = slow ? `${PROBE}?slow` : PROBE;
-    for (let sent = 0; sent < count; sent += 50) {
-      const batch = Array.from({ length: Math.min(50, count - sent) }, () => fetch(base + path));
-      for (const response of await Promise.all(batch)) {
-        expect(response.status).toBe(200);
-        await response.body?.cancel();
-      }
-    }
-  }
-
   beforeAll(async () => {
-    receiver = http.createServer(async (request, response) => {
-      posted.push(JSON.parse(Buffer.concat(await request.toArray()).toString()));
-      response.writeHead(200).end();
-    });
-    gateway = http.createServer(createGateway(probe));
-    await Promise.all(
-      [receiver, gateway].map((server) => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))),
-    );
-    base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    probe = await startProbeGateway("/api/monitor-probe", LATENCY);
     admin = await userWithRole("admin");
     farmer = await userWithRole("farmer");
     // 5m is 3 s, 30m 18 s, 1h 36 s: a breach and its end within seconds.
-    monitor = startSlaMonitor({
-      windowScale: 0.01,
-      intervalSeconds: 0.2,
-      webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`,
-    });
-    await until(async () => operationsReport() !== undefined);
+    monitor = startSlaMonitor({ windowScale: 0.01, intervalSeconds: 0.2, webhookUrl: probe.webhookUrl });
+    await until(async () => slaReport() !== undefined);
   });
 
   afterAll(async () => {
     await monitor?.stop();
-    await Promise.all([gateway, receiver].map((server) => new Promise((resolve) => server?.close(resolve))));
+    await probe?.close();
     await forgetRateLimit("ip", "127.0.0.1");
   });
 
   it("opens the fast-burn alert on slow answers, posts it, and shows it to admins only", async () => {
-    await requests(40, true);
-    await requests(20, false);
-    await until(async () => (operationsReport()?.openAlerts ?? []).some(isFastApi));
+    await probe.send(40, true);
+    await probe.send(20, false);
+    await until(async () => (slaReport()?.openAlerts ?? []).some(isFastApi));
     await until(async () => postedFor("firing"));
 
     const answer = await call(operations, {}, { path: "/api/operations", cookie: admin.cookie });
@@ -121,10 +78,10 @@ describe("the SLA monitor on the app's own histograms", () => {
     // Healthy answers until the 40 slow ones are under the 6x pair's 6 % in every window (800 do it on an idle machine;
     // on a busy one some of these pass the 100 ms bound too, and it takes more).
     await until(async () => {
-      await requests(200, false);
+      await probe.send(200, false);
       return postedFor("resolved");
     }, 30_000);
-    const resolved = posted.find(({ status }) => status === "resolved");
+    const resolved = probe.posted.find(({ status }) => status === "resolved");
     expect(resolved?.alerts[0]?.endsAt).not.toBe("0001-01-01T00:00:00Z");
 
     const answer = await call(operations, {}, { path: "/api/operations", cookie: admin.cookie });

@@ -12,6 +12,9 @@ test("an admin's operations page shows each SLA against its bound, with the veri
   for (const name of ["Verification", "Search", "Live tracking", "Chain sync", "Upload", "API"]) {
     await expect(page.getByRole("heading", { level: 3, name, exact: true })).toBeVisible();
   }
+  // Each operation's budget starts at its SLA bound, with no history yet on a fresh server.
+  const budgets = page.getByRole("region", { name: "Performance budgets" });
+  await expect(budgets.getByRole("row", { name: /^Verification/ })).toContainText("150 ms");
   const verification = page.getByRole("region", { name: "Verification", exact: true });
   await expect(verification).toContainText("within 150 ms");
   // The monitor reads the histograms every SLA_MONITOR_INTERVAL_SECONDS (1 s here): a reload shows them once it has.
