@@ -67,6 +67,15 @@ describe("deploy/prometheus/rules.yml", () => {
     expect(promtool("test", "rules", "rules-test.yml")).toContain("SUCCESS");
   }, 60_000);
 
+  it("scales the burn windows for tests, keeping the record names and the symptom alerts", () => {
+    const scaled = parseYaml(prometheusRules(slas, { windowScale: 0.01 })) as Rules;
+    const [ratios, burns, symptoms] = scaled.groups;
+    expect(ratios?.rules.find(({ record }) => record === "sla:slow_ratio:rate5m")?.expr).toContain("[3s]");
+    expect(ratios?.rules.find(({ record }) => record === "sla:slow_ratio:rate3d")?.expr).toContain("[2592s]");
+    expect(burns).toEqual(rules.groups[1]);
+    expect(symptoms).toEqual(rules.groups[2]);
+  });
+
   it("reads only metrics the app exports and the rules record", async () => {
     const known = await knownNames();
     const used = rules.groups.flatMap((group) => group.rules.flatMap((rule) => metricNames(rule.expr)));

@@ -10,7 +10,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 # Debian packages the tests run: Redis servers of their own (cache tests), Chromium (e2e, budgets), HAProxy and
 # Varnish with vmod-xkey (deploy/'s configs, the page cache test), OpenStack Swift with memcached (the S3 store the
-# PostgreSQL pass keeps files in), clamd (the antivirus hook), promtool (deploy/prometheus/'s rules and their tests).
+# PostgreSQL pass keeps files in), clamd (the antivirus hook), promtool (deploy/prometheus/'s rules and their tests),
+# Prometheus and Alertmanager (the alerting test runs them with those rules).
 missing=()
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -21,6 +22,7 @@ missing=()
 [ -x /usr/bin/memcached ] || missing+=(memcached)
 [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
 [ -x /usr/bin/promtool ] || missing+=(prometheus)
+[ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
@@ -48,7 +50,7 @@ else
   step "TEST_DATABASE_URL is not set: skipping the real PostgreSQL/Redis pass (CI sets it)"
 fi
 
-step "production build; real processes: a PostgreSQL kill -9, the worker lease, drain, a replica, the page cache"
+step "production build; real processes: a PostgreSQL kill -9, the worker lease, drain, a replica, the page cache, burn alerts"
 npm run build
 npx vitest run --project processes
 

@@ -16,6 +16,7 @@ import {
   WINDOWS,
   type Window,
   type WindowCounts,
+  windowMs,
 } from "@/lib/observability/sla";
 import { SnapshotRing } from "@/lib/observability/snapshot-ring";
 
@@ -25,10 +26,6 @@ const RESOLVED_KEPT = 50;
 // The longer windows read a snapshot a minute (scaled), as often as Prometheus evaluates rules by default: 3 d is
 // 4,320 of them, a few MB.
 const HISTORY_SPACING_MS = 60_000;
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-const windowMs = (window: Window, scale: number) =>
-  Number.parseInt(window, 10) * UNIT_MS[window.slice(-1) as keyof typeof UNIT_MS] * scale;
 
 export type WindowStatus = {
   window: Window;

@@ -109,6 +109,12 @@ export function matchesLabels(sla: Sla, labels: Record<string, string>): boolean
 export const WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
 export type Window = (typeof WINDOWS)[number];
 
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A window's length in milliseconds, times `scale` (0.01 makes 1 h into 36 s, for tests). */
+export const windowMs = (window: Window, scale = 1): number =>
+  Number.parseInt(window, 10) * UNIT_MS[window.slice(-1) as keyof typeof UNIT_MS] * scale;
+
 /** Fires when both windows burn the budget faster than `burnRate` (1: the whole budget spent in exactly 30 days). */
 export type BurnCondition = { long: Window; short: Window; burnRate: number };
 
