@@ -39,8 +39,9 @@ const LINK_BYTES_PER_SECOND = 2 * MIB;
 const UPLOADS = 200;
 const PHOTO_BYTES = 200 * KIB;
 const PDF_BYTES = 150 * KIB;
-// Early enough that many are still being received: the receiving path got fast, and the last half of a burst can all
-// finish before the worker is seen holding a file (CI once found no upload cut off when this was half).
+// The uploads go in two waves of half each; the second starts once this many are in, and the server is killed while
+// it is being received and the worker holds a file. (Sent all at once, the S3 store answered them in one late burst,
+// so the worker was seen holding a file only after the last had ended: no upload was cut off.)
 const CRASH_AFTER_DONE = UPLOADS / 4;
 // How long the clients keep trying while the server is away: it takes 8-30 s to start again on this shared machine.
 const SERVER_AWAY_MS = 90_000;
@@ -401,10 +402,12 @@ describe.each([["disk"], ["s3"]] as const)("uploads on the %s store, to the real
     let killedAt = 0;
     let restartedAt = 0;
     let atKill: Record<string, number> = {};
-    // Once a quarter are in, and while the worker is processing some: a kill -9 then cuts both uploads and processing off.
-    // The server is frozen while that is checked, so no file it holds can finish between the check and the kill.
+    // Once the second wave is on its way, and while the worker is processing some: a kill -9 then cuts both uploads and
+    // processing off. The server is frozen while that is checked, so no file it holds can finish between the check and
+    // the kill.
+    let secondWave = false;
     const frozenWhileProcessing = async () => {
-      if (done < CRASH_AFTER_DONE) return false;
+      if (!secondWave) return false;
       process.kill(server.child.pid, "SIGSTOP");
       const claimed = await standing(tokenId).then(
         (now) => now["received, claimed"] ?? 0,
@@ -445,23 +448,29 @@ describe.each([["disk"], ["s3"]] as const)("uploads on the %s store, to the real
             resolve({ ok: false, status: (error as tus.DetailedError).originalResponse?.getStatus() ?? 0 }),
         }).start();
       });
-    const sending = Promise.all(
-      uploads.map(async (upload) => {
-        const sent = await send(upload);
-        done += 1;
-        // What a phone does after its upload ends either way: it declares the file again and is told where it stands.
-        let declared = { status: 0, body: { status: "" } };
-        await until(async () => {
-          declared = await api(`/api/crop-batches/${tokenId}/attachments`, {
-            method: "POST",
-            body: upload.declaration,
-          });
-          return declared.status < 500;
-        }, SERVER_AWAY_MS);
-        upload.finalStatus = declared.body.status;
-        return { sent, declared: declared.status };
-      }),
-    );
+    const sendAndDeclare = async (upload: (typeof uploads)[number]) => {
+      const sent = await send(upload);
+      done += 1;
+      // What a phone does after its upload ends either way: it declares the file again and is told where it stands.
+      let declared = { status: 0, body: { status: "" } };
+      await until(async () => {
+        declared = await api(`/api/crop-batches/${tokenId}/attachments`, {
+          method: "POST",
+          body: upload.declaration,
+        });
+        return declared.status < 500;
+      }, SERVER_AWAY_MS);
+      upload.finalStatus = declared.body.status;
+      return { sent, declared: declared.status };
+    };
+    const sending = Promise.all([
+      ...uploads.slice(0, UPLOADS / 2).map(sendAndDeclare),
+      (async () => {
+        await until(async () => done >= CRASH_AFTER_DONE, 120_000);
+        secondWave = true;
+        return Promise.all(uploads.slice(UPLOADS / 2).map(sendAndDeclare));
+      })(),
+    ]).then((outcomes) => outcomes.flat());
     // The restarted server is this test's to stop, even when an upload fails before it is up.
     await Promise.allSettled([sending, crash]);
     const outcomes = await sending;
