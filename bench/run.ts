@@ -21,6 +21,7 @@ import {
 } from "@/bench/scenarios";
 import { dropKeys, type Server, startCeiling, startLimit, startNaive, startOurs, startRedis } from "@/bench/servers";
 import { type Target, topologyBench } from "@/bench/topology";
+import { tracingBench } from "@/bench/tracing";
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,6 +33,7 @@ const { values: flags } = parseArgs({
     topology: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     "no-record": { type: "boolean", default: false },
+    tracing: { type: "boolean", default: false },
   },
 });
 
@@ -225,6 +227,14 @@ async function main(): Promise<void> {
 
   const keyPrefix = `gl-bench-${runId}:`;
   stops.push(() => dropKeys(sharedRedis, keyPrefix));
+  const tracingCost = async () => {
+    await database.resetChain();
+    const tracing = { databaseUrl: database.url, redisUrl: sharedRedis, keyPrefix, hot, logDir, run, say, stops };
+    const measured = await tracingBench(tracing);
+    rows.push(...measured.rows);
+    results.push(...measured.results);
+  };
+  if (flags.tracing) return tracingCost();
   say("starting GreenLedger (server.ts, production build) ...");
   await database.resetChain();
   const ours = await startOurs("ours", logDir, { databaseUrl: database.url, redisUrl: sharedRedis, keyPrefix });
@@ -360,6 +370,8 @@ async function main(): Promise<void> {
       measured: oursJourney,
     },
   );
+
+  await tracingCost();
 
   say("Redis kill: two GreenLedger instances on a redis-server of the bench's own ...");
   const redis = await startRedis(logDir);
@@ -508,7 +520,11 @@ try {
 }
 
 if (rows.length) {
-  const title = flags.topology ? "Many instances (npm run bench -- --topology)" : "Hot paths (npm run bench)";
+  const title = flags.topology
+    ? "Many instances (npm run bench -- --topology)"
+    : flags.tracing
+      ? "Tracing cost (npm run bench -- --tracing)"
+      : "Hot paths (npm run bench)";
   const data = flags.topology
     ? `- Data: ${batches.toLocaleString("en-US")} batches on the topology's own PostgreSQL; ${connections} connections per generator; ${journeySeconds} s per measured run (the closed-loop maximum after ${warmSeconds} s of warm-up, then API calls and pages at 80% of it from two wrk processes side by side, each pacing its share; bench/wrk.lua); everything, wrk included, on this one machine`
     : `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s), each started once the machine is idle (under 10% CPU for 0.5 s) and the database settled first (vacuumed, read into the page cache, checkpointed); load generator: wrk 4.1 (Debian), one thread with every connection, on the same machine; the constant-rate runs share one fixed schedule among the connections and report an upper bound of the latency from each scheduled send (the union bound: P99.9 <= P99.95 of how late sends left + wrk's P99.95 from the send; bench/wrk.lua)`;

@@ -6,6 +6,7 @@ import { buildIfStale, type Child, start, waitReady } from "@/bench/processes";
 import type { RecordedAnswers } from "@/bench/recorded";
 import { BENCH_CHAIN_ID } from "@/bench/seed";
 import { freePort, freePorts } from "@/scripts/free-port.mjs";
+import { SERVER_ARGS } from "@/scripts/server-command.mjs";
 
 export type Server = { name: string; base: string; child: Child };
 
@@ -115,7 +116,7 @@ export async function startOurs(
   buildOursIfStale();
   const [port = 0, chainPort = 0, embeddedDbPort = 0] = await freePorts(3);
   const overrides = benchEnvOverrides();
-  const child = start(name, process.execPath, ["--import", "tsx", "server.ts"], {
+  const child = start(name, process.execPath, SERVER_ARGS, {
     env: {
       NODE_ENV: "production",
       TSX_TSCONFIG_PATH: "tsconfig.server.json",

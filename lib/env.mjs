@@ -180,6 +180,24 @@ const schema = z.object({
   PERFORMANCE_BUDGET_PERIODS: z.coerce.number().int().min(3).max(1_000).default(24),
   PERFORMANCE_BUDGET_MIN_REQUESTS: z.coerce.number().int().min(1).default(1_000),
   PERFORMANCE_BUDGET_HEADROOM: z.coerce.number().min(1.1).max(10).default(1.5),
+  // Tracing (lib/observability/tracing/): the standard OTEL_* variables. Spans are kept in this process for the
+  // critical-path analysis either way; they are exported over OTLP/HTTP only when an endpoint is set.
+  OTEL_SDK_DISABLED: flag.default(false),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default("greenledger"),
+  OTEL_TRACES_SAMPLER: z
+    .enum(["parentbased_traceidratio", "traceidratio", "parentbased_always_on", "always_on", "always_off"])
+    .default("parentbased_traceidratio"),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(0.01),
+  OTEL_TRACES_EXPORTER: z.enum(["otlp", "none"]).default("otlp"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  // After an SLA breach the in-app monitor raises the sampling to TRACE_BOOST_RATIO for TRACE_BOOST_SECONDS, so
+  // the slow path gets traced.
+  TRACE_BOOST_RATIO: z.coerce.number().min(0).max(1).default(0.25),
+  TRACE_BOOST_SECONDS: z.coerce.number().min(0).max(86_400).default(600),
+  // A Jaeger-compatible query API (Jaeger's /api/traces/{id}; Tempo serves it too): the critical-path analysis reads
+  // traces there, else from this process's own buffer of recent ones.
+  TRACE_QUERY_URL: optionalUrl,
 });
 
 const checked = schema.superRefine((value, context) => {

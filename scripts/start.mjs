@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { SERVER_ARGS } from "./server-command.mjs";
 
 const SOURCES = [
   "app",
@@ -43,7 +44,7 @@ const built = newest(".next/BUILD_ID");
 const stale = !built || !existsSync("public/sw.js") || SOURCES.some((source) => newest(source) > built);
 if (stale) run("npm", ["run", "build"]);
 
-const server = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
+const server = spawn(process.execPath, SERVER_ARGS, {
   stdio: "inherit",
   env: { ...process.env, NODE_ENV: "production", TSX_TSCONFIG_PATH: "tsconfig.server.json" },
 });

@@ -2,20 +2,9 @@ import figures from "@/components/figures-table.module.css";
 import type { BudgetStatus, OperationsReport } from "@/lib/observability/get-operations-report";
 import type { Window } from "@/lib/observability/sla";
 import type { AlertRecord, ConditionStatus, SlaStatus, WindowStatus } from "@/lib/observability/sla-monitor";
+import { count, DASH, duration, percent, rate, time } from "./format";
 import styles from "./operations.module.css";
-
-const DASH = "–";
-
-function duration(seconds: number | null): string {
-  if (seconds === null) return DASH;
-  if (seconds < 1) return `${Number((seconds * 1000).toPrecision(3))} ms`;
-  return `${seconds < 100 ? Number(seconds.toPrecision(3)) : Math.round(seconds)} s`;
-}
-
-const percent = (ratio: number | null) => (ratio === null ? DASH : `${Number((ratio * 100).toPrecision(3))} %`);
-const rate = (burnRate: number | null) => (burnRate === null ? DASH : `${Number(burnRate.toPrecision(3))}x`);
-const time = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
-const count = new Intl.NumberFormat("en");
+import { TracesSection } from "./traces-section";
 
 /** "1h", or "1h (36 s)" while the windows are scaled. */
 function windowLabel(status: WindowStatus, scale: number): string {
@@ -301,6 +290,8 @@ export function OperationsReportView({ report }: { report: OperationsReport }) {
       </section>
 
       <BudgetsSection report={report} />
+
+      {report.tracing && <TracesSection tracing={report.tracing} />}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { type Child, start, waitReady } from "@/bench/processes";
 import { freePorts } from "@/scripts/free-port.mjs";
+import { SERVER_ARGS } from "@/scripts/server-command.mjs";
 
 export type ServerProcess = { child: Child; baseUrl: string; port: number };
 
@@ -18,7 +19,7 @@ export async function startServerProcess(
   const [freePort, chainPort] = (await freePorts(2)) as [number, number];
   const port = fixedPort ?? freePort;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = start(name, process.execPath, ["--import", "tsx", "server.ts"], {
+  const child = start(name, process.execPath, SERVER_ARGS, {
     logDir,
     env: {
       NODE_ENV: "production",

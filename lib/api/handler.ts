@@ -1,6 +1,7 @@
 import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/api/database-unavailable";
 import { ApiError } from "@/lib/api/errors";
 import { consumeRateLimit } from "@/lib/api/rate-limit";
+import { hasOperatorToken } from "@/lib/auth/operator-token";
 import { readSession } from "@/lib/auth/session";
 import { fenceWrite, readsFromReplica } from "@/lib/db/client";
 import { readAfterCookie, readsFor } from "@/lib/db/replica";
@@ -11,7 +12,8 @@ import { metrics } from "@/lib/metrics/metrics";
 import { getUser } from "@/lib/users/get-user";
 import type { UserDto } from "@/lib/users/sign-in-user";
 
-type Access = "public" | "signed-in" | readonly Role[];
+// "operator": an admin's session, or an operator's tool with the METRICS_TOKEN bearer (reads only).
+type Access = "public" | "operator" | "signed-in" | readonly Role[];
 
 const secureCookies = env.PUBLIC_BASE_URL.startsWith("https:");
 
@@ -36,7 +38,7 @@ export function errorResponse(error: unknown): Response {
   return toResponse(new ApiError("internal_error", "Something went wrong on our side. Please try again."));
 }
 
-async function authenticate(request: Request, access: Exclude<Access, "public">): Promise<UserDto> {
+async function authenticate(request: Request, access: "signed-in" | readonly Role[]): Promise<UserDto> {
   const session = await readSession(request.headers.get("cookie"));
   if (!session) throw new ApiError("unauthorized", "Sign in with your wallet first.");
   const user = await getUser(session.address);
@@ -49,11 +51,11 @@ async function authenticate(request: Request, access: Exclude<Access, "public">)
 
 /** Thin handler: access check -> per-session rate limit on writes -> handler -> one error shape. */
 export function route<P = Record<string, never>>(
-  access: "public",
+  access: "public" | "operator",
   handler: (context: Context<P>) => Promise<Response>,
 ): (request: Request, context: RouteContext<P>) => Promise<Response>;
 export function route<P = Record<string, never>>(
-  access: Exclude<Access, "public">,
+  access: "signed-in" | readonly Role[],
   handler: (context: AuthedContext<P>) => Promise<Response>,
 ): (request: Request, context: RouteContext<P>) => Promise<Response>;
 export function route<P>(
@@ -66,7 +68,12 @@ export function route<P>(
       const writes = request.method !== "GET" && request.method !== "HEAD";
       // A write's own answer reads from the primary; a read waits for the caller's last write.
       const answer = await readsFor(request.method, request.headers.get("cookie"), async () => {
-        if (access === "public") return (handler as (c: Context<P>) => Promise<Response>)({ request, params });
+        if (access === "operator" && !hasOperatorToken(request.headers.get("authorization"))) {
+          await authenticate(request, ["admin"]);
+        }
+        if (access === "public" || access === "operator") {
+          return (handler as (c: Context<P>) => Promise<Response>)({ request, params });
+        }
         const user = await authenticate(request, access);
         if (writes) await consumeRateLimit("session", user.address);
         return handler({ request, params, user });

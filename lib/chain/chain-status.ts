@@ -1,6 +1,7 @@
 import { createPublicClient, http } from "viem";
 import { dbRead } from "@/lib/db/client";
 import { env } from "@/lib/env.mjs";
+import { tracedTransport } from "@/lib/observability/tracing/traced-transport";
 
 export type ChainStatus = {
   status: "up" | "down";
@@ -13,7 +14,7 @@ export type ChainStatus = {
 };
 
 const client = createPublicClient({
-  transport: http(env.chain.rpcUrl, { timeout: 2_000, retryCount: 0 }),
+  transport: tracedTransport(http(env.chain.rpcUrl, { timeout: 2_000, retryCount: 0 })),
   cacheTime: 0,
 });
 

@@ -3,6 +3,7 @@ import { type Address, BlockNotFoundError, decodeEventLog, type Hash, type Log, 
 import type { Prisma, PrismaClient } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/metrics";
+import { inLoopSpan } from "@/lib/observability/tracing/spans";
 import { cropBatchAbi } from "./crop-batch-abi";
 import { type ProjectionEvent, projectToken } from "./token-projection";
 
@@ -372,7 +373,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
       let wait = 0;
       try {
         const latest = (await client.getBlock({ blockTag: "latest" })).hash;
-        if (latest !== idleAt) idleAt = (await step()) === null ? latest : null;
+        if (latest !== idleAt) idleAt = (await inLoopSpan("indexer step", step)) === null ? latest : null;
         idle = idleAt === null ? 0 : idle + 1;
         if (idleAt !== null) wait = Math.min(intervalMs * 2 ** (idle - 1), IDLE_INTERVAL_MS);
         failures = 0;

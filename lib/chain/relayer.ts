@@ -13,6 +13,7 @@ import {
 import { cropBatchAbi, cropBatchBytecode } from "@/lib/chain/crop-batch-abi";
 import { type ChainJob, type ChainTransaction, Prisma, type PrismaClient } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
+import { inLoopSpan } from "@/lib/observability/tracing/spans";
 
 // One relayer signs at a time across instances, so nonces are handed out in order.
 const RELAYER_LOCK = 72707370;
@@ -303,8 +304,8 @@ export function createRelayer(options: RelayerOptions) {
     while (!signal.aborted) {
       try {
         const latest = (await client.getBlock({ blockTag: "latest" })).hash;
-        if (latest !== quietAt) quietAt = (await track()) ? null : latest;
-        const sent = await send();
+        if (latest !== quietAt) quietAt = (await inLoopSpan("relayer track", track)) ? null : latest;
+        const sent = await inLoopSpan("relayer send", send);
         failures = 0;
         if (sent) {
           quiet = 0;

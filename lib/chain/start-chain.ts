@@ -20,6 +20,7 @@ import { DEV_MNEMONIC } from "@/lib/demo/demo-accounts";
 import type { env as appEnv } from "@/lib/env.mjs";
 import type { PrismaClient } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
+import { tracedTransport } from "@/lib/observability/tracing/traced-transport";
 
 export type ChainRuntime = {
   chainId: number;
@@ -144,7 +145,12 @@ export async function startChain(options: Options): Promise<ChainRuntime> {
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [config.rpcUrl] } },
   });
-  const client = createPublicClient({ chain, transport: http(config.rpcUrl), cacheTime: 0, pollingInterval: 250 });
+  const client = createPublicClient({
+    chain,
+    transport: tracedTransport(http(config.rpcUrl)),
+    cacheTime: 0,
+    pollingInterval: 250,
+  });
   const remoteChainId = await client.getChainId();
   if (remoteChainId !== config.chainId) {
     throw new Error(`CHAIN_RPC_URL serves chain ${remoteChainId}, but CHAIN_ID is ${config.chainId}.`);

@@ -15,6 +15,7 @@ import { isUpload, serveUpload } from "@/lib/http/upload-lane";
 import { answerCachedVerification, plainVerificationId, serveVerification } from "@/lib/http/verification-lane";
 import { metrics } from "@/lib/metrics/metrics";
 import { routeLabel } from "@/lib/metrics/route-label";
+import { endRequestSpan, traceRequest } from "@/lib/observability/tracing/spans";
 import { CLIENT_ADDRESS_HEADER } from "@/lib/scans/client-address";
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => Promise<void>;
@@ -102,7 +103,12 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
         return sendError(response, error);
       }
     }
-    if (liveId !== undefined) return serveLive(request, response, liveId, clientAddress(request), sendError);
+    if (liveId !== undefined) {
+      // A stream's span ends once it is connected: it lasts as long as its watcher stays.
+      return serveLive(request, response, liveId, clientAddress(request), sendError).finally(() =>
+        endRequestSpan(response),
+      );
+    }
     if (isUpload(pathname)) return serveUpload(request, response, pathname);
     if (await serveVerification(request, response, url)) return;
     if (isSearch(request, url)) return serveSearch(request, response);
@@ -118,7 +124,7 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
     await render();
   }
 
-  return (request, response) => {
+  function answer(request: http.IncomingMessage, response: http.ServerResponse): void | Promise<void> {
     const start = process.hrtime.bigint();
     const url = request.url ?? "/";
     // While draining, each answer closes its connection, so keep-alive clients move to another instance.
@@ -141,5 +147,7 @@ export function createGateway(handle: Handler): (...args: Parameters<Handler>) =
       return serveSearch(request, response);
     }
     return route(request, response, url, start, false);
-  };
+  }
+
+  return (request, response) => traceRequest(request, response, answer);
 }

@@ -3,6 +3,7 @@ import { log } from "@/lib/log";
 import type { BudgetEvent } from "@/lib/observability/budget-event";
 import { budgetMonitorState } from "@/lib/observability/budget-monitor";
 import type { RatchetRules } from "@/lib/observability/budget-ratchet";
+import { getTracingReport, type TracingReport } from "@/lib/observability/get-tracing-report";
 import { listPerformanceBudgets } from "@/lib/observability/list-performance-budgets";
 import type { SlaKey } from "@/lib/observability/sla";
 import { type SlaReport, slaReport } from "@/lib/observability/sla-monitor";
@@ -28,6 +29,8 @@ export type OperationsReport = SlaReport & {
   budgets: BudgetStatus[];
   /** The stored budgets could not be read (the database is away): the SLA figures are still this process's own. */
   budgetsUnavailable: boolean;
+  /** Sampling, the slowest recent traces and slow exemplars; null where tracing is off (OTEL_SDK_DISABLED). */
+  tracing: TracingReport | null;
 };
 
 /** This process's SLA report with every operation's budget from the database; undefined where no monitor runs. */
@@ -40,10 +43,12 @@ export async function getOperationsReport(): Promise<OperationsReport | undefine
     return null;
   });
   const state = budgetMonitorState();
+  const tracing = await getTracingReport();
   return {
     ...report,
     budgetRules: state ? { periodSeconds: state.periodSeconds, ...state.rules } : null,
     budgetsUnavailable: stored === null,
+    tracing,
     budgets: report.slas.map(({ key, name, boundSeconds }) => {
       const budget = stored?.get(key);
       const trend = state?.trends.get(key);

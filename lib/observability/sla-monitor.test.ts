@@ -158,6 +158,31 @@ describe("the SLA monitor's alerts", () => {
     ]);
   });
 
+  it("calls onBreach once when an alert opens, not while it stays open nor when it resolves", async () => {
+    const onBreach = vi.fn();
+    const { observe, evaluateAt } = monitored({ onBreach });
+    await evaluateAt(0);
+    observe(100, FAST);
+    expect((await evaluateAt(1 * MINUTE)).openAlerts).toEqual([]);
+    expect(onBreach).not.toHaveBeenCalled();
+
+    // 5 slow in 105 (4.8 %): over 3x (3 %) for the slow burn alert alone, under the fast one's 6x (6 %).
+    observe(5, SLOW);
+    const breach = await evaluateAt(2 * MINUTE);
+    expect(breach.openAlerts.map(({ alert }) => alert)).toEqual(["GreenLedgerSLABurnSlow"]);
+    expect(onBreach).toHaveBeenCalledTimes(1);
+
+    expect((await evaluateAt(3 * MINUTE)).openAlerts).toHaveLength(1);
+    expect(onBreach).toHaveBeenCalledTimes(1);
+
+    // 5 slow in 1,105 (0.45 %): under 1x (1 %) on every window.
+    observe(1_000, FAST);
+    const calm = await evaluateAt(4 * MINUTE);
+    expect(calm.openAlerts).toEqual([]);
+    expect(calm.resolvedAlerts.map(({ alert }) => alert)).toEqual(["GreenLedgerSLABurnSlow"]);
+    expect(onBreach).toHaveBeenCalledTimes(1);
+  });
+
   it("fires nothing on windows without requests", async () => {
     const { evaluateAt } = monitored();
     await evaluateAt(0);

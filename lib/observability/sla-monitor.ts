@@ -19,6 +19,7 @@ import {
   windowMs,
 } from "@/lib/observability/sla";
 import { SnapshotRing } from "@/lib/observability/snapshot-ring";
+import { tracingState } from "@/lib/observability/tracing/state.mjs";
 
 /** The window of the quantiles and the error rate, and the one window read from the full-resolution ring. */
 const RECENT: Window = "5m";
@@ -99,6 +100,8 @@ export type SlaMonitorOptions = {
   pageUrl: string;
   instance: string;
   read: () => Promise<Reading>;
+  /** Called when an alert starts firing: the tracing samples more, so the slow path gets traced. */
+  onBreach?: () => void;
   now?: () => number;
 };
 
@@ -139,7 +142,7 @@ function goodAndTotal({ bounds, counts }: Buckets, boundSeconds: number): Window
  * in for it, which gives the ratio Prometheus's rate() would (it extrapolates both counts alike).
  */
 export function createSlaMonitor(options: SlaMonitorOptions): SlaMonitor {
-  const { slas, intervalSeconds, windowScale, webhookUrl, pageUrl, instance, read, now = Date.now } = options;
+  const { slas, intervalSeconds, windowScale, webhookUrl, pageUrl, instance, read, onBreach, now = Date.now } = options;
   const lengths = byWindow((window) => windowMs(window, windowScale));
   const longest = Math.max(...Object.values(lengths));
   const recent = new SnapshotRing<Reading>(Math.ceil(lengths[RECENT] / (intervalSeconds * 1000)) + 2);
@@ -194,6 +197,7 @@ export function createSlaMonitor(options: SlaMonitorOptions): SlaMonitor {
         const { alert, severity } = burn;
         const opened = { alert, severity, sla: sla.key, slaName: sla.name, startsAt: at, endsAt: null, burnRates };
         open.set(id, opened);
+        onBreach?.();
         announce(sla, burn, opened, burnRates);
       } else if (!firing.has(burn.alert) && record) {
         open.delete(id);
@@ -299,6 +303,7 @@ export function startSlaMonitor(overrides: Partial<SlaMonitorOptions> = {}): { s
     instance: `${os.hostname()}:${env.PORT}`,
     // A web process runs no indexer: its lag gauge is always 0.
     read: () => readRegistry(slas, { chainLag: env.ROLE !== "web" }),
+    onBreach: () => tracingState()?.sampler.boost(env.TRACE_BOOST_SECONDS),
     ...overrides,
   };
   const monitor = createSlaMonitor(options);
