@@ -12,6 +12,7 @@ import { loadPerformanceBudget } from "@/lib/observability/load-performance-budg
 import { postAlert } from "@/lib/observability/post-alert";
 import { type Buckets, bucketsSince, type Reading, readRegistry } from "@/lib/observability/read-registry";
 import { recordLatencyRegression } from "@/lib/observability/record-latency-regression";
+import { runPeriodically } from "@/lib/observability/run-periodically";
 import { type Sla, type SlaKey, slaTable } from "@/lib/observability/sla";
 import { tightenPerformanceBudget } from "@/lib/observability/tighten-performance-budget";
 
@@ -150,25 +151,16 @@ export function startBudgetMonitor(overrides: Partial<BudgetMonitorOptions> = {}
     ...overrides,
   };
   const monitor = createBudgetMonitor(options);
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  let closing = Promise.resolve();
-  const tick = () => {
-    closing = monitor
-      .closePeriod()
-      .catch((error: unknown) => log.warn({ err: error }, "performance budget evaluation failed"))
-      .then(() => {
-        if (!stopped) timer = setTimeout(tick, options.periodSeconds * 1000).unref();
-      });
-  };
-  tick();
+  const periodic = runPeriodically(
+    () => monitor.closePeriod(),
+    options.periodSeconds * 1000,
+    "performance budget evaluation failed",
+  );
   const running: Running = {
     monitor,
     options,
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await closing;
+      await periodic.stop();
       await monitor.delivered();
       if (holder[key] === running) delete holder[key];
     },

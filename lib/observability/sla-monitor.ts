@@ -4,6 +4,7 @@ import { log } from "@/lib/log";
 import { histogramQuantile } from "@/lib/observability/histogram-quantile";
 import { postAlert } from "@/lib/observability/post-alert";
 import { type Buckets, bucketsSince, type Reading, readRegistry } from "@/lib/observability/read-registry";
+import { runPeriodically } from "@/lib/observability/run-periodically";
 import {
   BURN_ALERTS,
   type BurnAlert,
@@ -307,27 +308,15 @@ export function startSlaMonitor(overrides: Partial<SlaMonitorOptions> = {}): { s
     ...overrides,
   };
   const monitor = createSlaMonitor(options);
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  let evaluating = Promise.resolve();
-  const tick = () => {
-    evaluating = monitor
-      .evaluate()
-      .then(
-        () => undefined,
-        (error: unknown) => log.warn({ err: error }, "SLA monitor evaluation failed"),
-      )
-      .then(() => {
-        if (!stopped) timer = setTimeout(tick, options.intervalSeconds * 1000).unref();
-      });
-  };
-  tick();
+  const periodic = runPeriodically(
+    () => monitor.evaluate(),
+    options.intervalSeconds * 1000,
+    "SLA monitor evaluation failed",
+  );
   const running: Running = {
     monitor,
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await evaluating;
+      await periodic.stop();
       await monitor.delivered();
       if (holder[key] === running) delete holder[key];
     },
