@@ -21,7 +21,7 @@ import {
 } from "@/bench/scenarios";
 import { dropKeys, type Server, startCeiling, startLimit, startNaive, startOurs, startRedis } from "@/bench/servers";
 import { type Target, topologyBench } from "@/bench/topology";
-import { tracingBench } from "@/bench/tracing";
+import { TRACING_ROUNDS, TRACING_RUN_SECONDS, tracingBench } from "@/bench/tracing";
 
 const { values: flags } = parseArgs({
   options: {
@@ -229,7 +229,17 @@ async function main(): Promise<void> {
   stops.push(() => dropKeys(sharedRedis, keyPrefix));
   const tracingCost = async () => {
     await database.resetChain();
-    const tracing = { databaseUrl: database.url, redisUrl: sharedRedis, keyPrefix, hot, logDir, run, say, stops };
+    const tracing = {
+      databaseUrl: database.url,
+      contract: () => database.contract(),
+      redisUrl: sharedRedis,
+      keyPrefix,
+      hot,
+      logDir,
+      run,
+      say,
+      stops,
+    };
     const measured = await tracingBench(tracing);
     rows.push(...measured.rows);
     results.push(...measured.results);
@@ -525,9 +535,11 @@ if (rows.length) {
     : flags.tracing
       ? "Tracing cost (npm run bench -- --tracing)"
       : "Hot paths (npm run bench)";
-  const data = flags.topology
-    ? `- Data: ${batches.toLocaleString("en-US")} batches on the topology's own PostgreSQL; ${connections} connections per generator; ${journeySeconds} s per measured run (the closed-loop maximum after ${warmSeconds} s of warm-up, then API calls and pages at 80% of it from two wrk processes side by side, each pacing its share; bench/wrk.lua); everything, wrk included, on this one machine`
-    : `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s), each started once the machine is idle (under 10% CPU for 0.5 s) and the database settled first (vacuumed, read into the page cache, checkpointed); load generator: wrk 4.1 (Debian), one thread with every connection, on the same machine; the constant-rate runs share one fixed schedule among the connections and report an upper bound of the latency from each scheduled send (the union bound: P99.9 <= P99.95 of how late sends left + wrk's P99.95 from the send; bench/wrk.lua)`;
+  const data = flags.tracing
+    ? `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; two GreenLedger servers on one database, Redis and chain, one with OTEL_SDK_DISABLED=true; each setting measured in ${TRACING_ROUNDS} runs of ${TRACING_RUN_SECONDS} s after ${warmSeconds} s of warm-up, interleaved (the order alternating) and each started once the machine is idle; the best run of each is compared, the median shown beside it; load generator: wrk 4.1 (Debian), one thread with every connection, on the same machine`
+    : flags.topology
+      ? `- Data: ${batches.toLocaleString("en-US")} batches on the topology's own PostgreSQL; ${connections} connections per generator; ${journeySeconds} s per measured run (the closed-loop maximum after ${warmSeconds} s of warm-up, then API calls and pages at 80% of it from two wrk processes side by side, each pacing its share; bench/wrk.lua); everything, wrk included, on this one machine`
+      : `- Data: ${batches.toLocaleString("en-US")} batches on PostgreSQL; ${connections} connections; ${seconds} s per measured run after ${warmSeconds} s of warm-up (the Redis kill steps ${killSeconds} s, the journey ${journeySeconds} s), each started once the machine is idle (under 10% CPU for 0.5 s) and the database settled first (vacuumed, read into the page cache, checkpointed); load generator: wrk 4.1 (Debian), one thread with every connection, on the same machine; the constant-rate runs share one fixed schedule among the connections and report an upper bound of the latency from each scheduled send (the union bound: P99.9 <= P99.95 of how late sends left + wrk's P99.95 from the send; bench/wrk.lua)`;
   const section = [
     `## ${title}, ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
     "",
