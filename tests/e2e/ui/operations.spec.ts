@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { expect, test } from "../support/fixtures";
 
 test("an admin's operations page shows each SLA against its bound, with the verifications just made counted", async ({
@@ -34,6 +35,34 @@ test("an admin's operations page shows each SLA against its bound, with the veri
     "upload",
     "api",
   ]);
+});
+
+test("an admin sees the slowest recent traces, each with its analysis, and a traced request's analysis", async ({
+  page,
+  signedIn,
+}) => {
+  const admin = await signedIn("admin");
+  // A caller that samples its trace (W3C traceparent, sampled flag) is traced whatever the server's own ratio.
+  const traceId = randomBytes(16).toString("hex");
+  const traceparent = `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+  expect((await page.request.get("/api/farms", { headers: { traceparent } })).status()).toBe(401);
+  const analysis = await admin.get(`/api/operations/traces/${traceId}`);
+  expect(analysis.status()).toBe(200);
+  expect((await analysis.json()).root.name).toBe("GET /api/farms");
+
+  await page.context().addCookies((await admin.storageState()).cookies);
+  await page.goto("/operations");
+  const traces = page.getByRole("region", { name: "Traces" });
+  await expect(traces).toContainText("of new traces sampled (parentbased_traceidratio)");
+  const slowest = traces.getByRole("table", { name: /slowest sampled traces/ });
+  const first = slowest.getByRole("row").nth(1);
+  const link = first.getByRole("rowheader").getByRole("link");
+  const href = (await link.getAttribute("href")) ?? "";
+  expect(href).toMatch(/^\/api\/operations\/traces\/[0-9a-f]{32}$/);
+  // The row's request and dominant span are the analysis's own.
+  const analyzed = await (await admin.get(href)).json();
+  await expect(link).toHaveText(analyzed.root.name);
+  await expect(first.getByRole("cell").nth(2)).toHaveText(analyzed.dominant.span.name);
 });
 
 test("the operations page is for admins: a farmer is told so and sees no figures", async ({ page, signedIn }) => {
