@@ -8,6 +8,7 @@ import { noteWrite, watermark } from "@/lib/db/replica";
 import { env } from "@/lib/env.mjs";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics/metrics";
+import { inSpan } from "@/lib/observability/tracing/spans";
 
 const L1_TTL_MS = 5 * 60 * 1000;
 const L2_TTL_SECONDS = 60 * 60;
@@ -296,7 +297,8 @@ function load<T>(name: string, loader: () => Promise<T>, options: CacheOptions, 
     }
     metrics.cacheRequests.inc({ namespace: namespace(name), result: "miss" });
     const end = metrics.operationDuration.startTimer({ operation: namespace(name) });
-    const value = await loader();
+    const missed = { "gl.cache.namespace": namespace(name), "gl.cache.result": "miss" };
+    const value = await inSpan(`cache miss ${namespace(name)}`, missed, loader);
     end();
     // An invalidation during the load means the value may predate the change: answer, but do not keep it.
     const current = generationOf(name, tags) === generation;

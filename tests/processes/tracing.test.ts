@@ -170,6 +170,13 @@ describe("tracing: one trace per request, exported over OTLP", () => {
     expect(String(dominant?.span.attributes["db.query.text"])).toContain("FROM crop_batches b");
     expect(dominant?.onPathMs).toBeGreaterThan(analysis.root.durationMs / 2);
     expect(dominant?.recommendations).toContainEqual(expect.stringContaining("sits behind the cache"));
+    // The read ran under the cache's miss, which the exported trace shows as its parent.
+    await expect
+      .poll(() => receiver.spans.find((span) => span.traceId === traceId && span.spanId === dominant?.span.spanId))
+      .toBeDefined();
+    const miss = receiver.spans.find((span) => span.spanId === dominant?.span.parentSpanId);
+    expect(miss?.name).toMatch(/^cache miss /);
+    expect(attribute(miss as OtlpSpan, "gl.cache.result")).toBe("miss");
     // The same, printed by the command.
     const { stdout } = await promisify(execFile)(
       process.execPath,
