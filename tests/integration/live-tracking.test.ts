@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as recordEvent } from "@/app/api/crop-batches/[tokenId]/events/route";
 import { POST as createBatch } from "@/app/api/crop-batches/route";
@@ -178,6 +178,47 @@ describe("live tracking: positions in, Server-Sent Events out", () => {
     const eleventh = await watch(tokenId, watcher);
     expect(eleventh.status).toBe(429);
     expect(eleventh.headers["retry-after"]).toBeDefined();
+  });
+
+  it("streams to an HTTP/1.0 client without chunked framing, and to an HTTP/1.1 one as valid chunks", async () => {
+    const { tokenId, transporter } = await shipment();
+    const raw = (version: string) => {
+      const socket = net.connect(Number(new URL(base).port), "127.0.0.1");
+      let text = "";
+      socket.on("data", (bytes) => {
+        text += bytes.toString();
+      });
+      socket.write(
+        `GET /api/crop-batches/${tokenId}/live HTTP/${version}\r\nHost: 127.0.0.1\r\nCookie: ${farmer.cookie}\r\n\r\n`,
+      );
+      return { socket, text: () => text };
+    };
+    const old = raw("1.0");
+    const chunked = raw("1.1");
+    await until(async () => old.text().includes("retry:") && chunked.text().includes("retry:"));
+    await send(transporter, drive(2));
+    await until(async () => [old, chunked].every((client) => client.text().split("event: position").length === 3));
+    for (const client of [old, chunked]) client.socket.destroy();
+
+    const [oldHead, oldBody] = old.text().split("\r\n\r\n", 2) as [string, string];
+    expect(oldHead.toLowerCase()).not.toContain("transfer-encoding");
+    expect(oldBody).toMatch(
+      /^retry: \d+\n\nid: (\d+)\nevent: position\ndata: \{[^\n]+\}\n\nid: \d+\nevent: position\n/,
+    );
+    const [chunkedHead, chunkedBody] = chunked.text().split(/\r\n\r\n(.*)/s, 2) as [string, string];
+    expect(chunkedHead.toLowerCase()).toContain("transfer-encoding: chunked");
+    // Every chunk's size line matches the bytes that follow it.
+    let rest = Buffer.from(chunkedBody);
+    const events: string[] = [];
+    while (rest.length) {
+      const end = rest.indexOf("\r\n");
+      const size = Number.parseInt(rest.subarray(0, end).toString(), 16);
+      events.push(rest.subarray(end + 2, end + 2 + size).toString());
+      expect(rest.subarray(end + 2 + size, end + 4 + size).toString()).toBe("\r\n");
+      rest = rest.subarray(end + 4 + size);
+    }
+    expect(events[0]).toMatch(/^retry: \d+\n\n$/);
+    expect(events.slice(1).map((event) => event.split("\n")[1])).toEqual(["event: position", "event: position"]);
   });
 
   it("releases the subscription when its watchers leave, and ends every stream with a retry hint on a drain", async () => {
